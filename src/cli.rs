@@ -1,0 +1,177 @@
+//! The command line: `coffer serve`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::clock::SystemClock;
+use crate::config::{Config, Storage, database_path};
+use crate::server::{self, AppState};
+use crate::service::Service;
+use crate::store::Store;
+use crate::store::sqlite::SqliteStore;
+
+/// The address Coffer listens on unless told otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8566";
+/// The data directory unless told otherwise (relative to the working directory).
+pub const DEFAULT_DATA_DIR: &str = "coffer-data";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "coffer",
+    version,
+    about = "A self-hosted secrets manager that speaks the AWS Secrets Manager API"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the Secrets Manager API.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, env = "COFFER_LISTEN", default_value = DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+    /// Directory of the embedded database (created if missing).
+    #[arg(long, env = "COFFER_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
+    /// Keep everything in memory and lose it at exit (for tests and throwaway use).
+    #[arg(long)]
+    pub in_memory: bool,
+    /// Development mode: in memory, for test suites. (`--data-dir` is ignored.)
+    #[arg(long)]
+    pub dev: bool,
+    /// The 12-digit AWS account id secrets belong to.
+    #[arg(long, env = "COFFER_ACCOUNT_ID", default_value = "123456789012")]
+    pub account_id: String,
+    /// Seconds between runs of the purge of deleted secrets.
+    #[arg(long, env = "COFFER_PURGE_INTERVAL_SECS", default_value_t = 60)]
+    pub purge_interval_secs: u64,
+}
+
+impl ServeArgs {
+    pub fn config(&self) -> Result<Config, crate::config::ConfigError> {
+        let storage = if self.in_memory || self.dev {
+            Storage::InMemory
+        } else {
+            Storage::DataDir(self.data_dir.clone())
+        };
+        Config {
+            listen: self.listen,
+            storage,
+            account_id: self.account_id.clone(),
+            purge_interval: Duration::from_secs(self.purge_interval_secs),
+        }
+        .validate()
+    }
+}
+
+/// Runs the command; the error is what to print before exiting with a failure status.
+pub async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Serve(args) => serve(args.config().map_err(|error| error.to_string())?).await,
+    }
+}
+
+fn open_store(storage: &Storage) -> Result<Arc<dyn Store>, String> {
+    match storage {
+        Storage::InMemory => SqliteStore::in_memory()
+            .map(|store| Arc::new(store) as Arc<dyn Store>)
+            .map_err(|error| format!("cannot open the in-memory database: {error}")),
+        Storage::DataDir(dir) => {
+            create_private_dir(dir)?;
+            let path = database_path(dir);
+            SqliteStore::open(&path)
+                .map(|store| Arc::new(store) as Arc<dyn Store>)
+                .map_err(|error| format!("cannot open the database {}: {error}", path.display()))
+        }
+    }
+}
+
+/// Creates the data directory readable by its owner only.
+fn create_private_dir(dir: &std::path::Path) -> Result<(), String> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|error| {
+        format!(
+            "cannot create the data directory {}: {error}",
+            dir.display()
+        )
+    })
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    let store = open_store(&config.storage)?;
+    let service = Arc::new(Service::new(store, Arc::new(SystemClock)));
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|error| format!("cannot listen on {}: {error}", config.listen))?;
+    let address = listener.local_addr().map_err(|error| error.to_string())?;
+    let (stop, stopped) = watch::channel(false);
+    let jobs = crate::jobs::spawn(Arc::clone(&service), config.purge_interval, stopped.clone());
+    let state = AppState {
+        service,
+        account_id: config.account_id.clone().into(),
+    };
+    match &config.storage {
+        Storage::InMemory => {
+            tracing::warn!("storage is in memory: everything is lost when Coffer stops")
+        }
+        Storage::DataDir(dir) => {
+            tracing::info!(data_dir = %dir.display(), "storage: embedded SQLite")
+        }
+    }
+    // Tests and scripts read this line to learn the port when listening on port 0.
+    println!("coffer listening on http://{address}");
+    tracing::info!(%address, account_id = %config.account_id, "listening");
+    let mut shutdown = stopped;
+    let result = server::run(listener, server::app(state), async move {
+        let _ = shutdown.wait_for(|stop| *stop).await;
+    });
+    let signals = tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        let _ = stop.send(true);
+    });
+    result
+        .await
+        .map_err(|error| format!("server failed: {error}"))?;
+    signals.abort();
+    let _ = jobs.await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

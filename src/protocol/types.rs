@@ -1,0 +1,358 @@
+//! Request and response shapes of the Secrets Manager API, with AWS's field names verbatim
+//! (botocore model `secretsmanager/2017-10-17`).
+//!
+//! Every field of an input is optional here, including the ones the model marks required:
+//! a missing field must become AWS's validation error naming it, not a serde message. The
+//! checks that AWS's front end applies (lengths, required fields) live in
+//! [`super::validate`]; the business rules live in `service`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Timestamp;
+use crate::crypto::{SecretBytes, SecretString};
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReplicaRegion {
+    pub region: Option<String>,
+    pub kms_key_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateSecretInput {
+    pub name: Option<String>,
+    pub client_request_token: Option<String>,
+    pub description: Option<String>,
+    pub kms_key_id: Option<String>,
+    #[serde(default, with = "secret_binary")]
+    pub secret_binary: Option<SecretBytes>,
+    #[serde(default, with = "secret_string")]
+    pub secret_string: Option<SecretString>,
+    pub tags: Option<Vec<Tag>>,
+    pub add_replica_regions: Option<Vec<ReplicaRegion>>,
+    pub force_overwrite_replica_secret: Option<bool>,
+    #[serde(rename = "Type")]
+    pub secret_type: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateSecretOutput {
+    #[serde(rename = "ARN")]
+    pub arn: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replication_status: Option<Vec<ReplicationStatus>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReplicationStatus {
+    pub region: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateSecretInput {
+    pub secret_id: Option<String>,
+    pub client_request_token: Option<String>,
+    pub description: Option<String>,
+    pub kms_key_id: Option<String>,
+    #[serde(default, with = "secret_binary")]
+    pub secret_binary: Option<SecretBytes>,
+    #[serde(default, with = "secret_string")]
+    pub secret_string: Option<SecretString>,
+    #[serde(rename = "Type")]
+    pub secret_type: Option<String>,
+}
+
+/// The answer of the calls that only name the secret they changed (and, for some, the new
+/// version).
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SecretIdentityOutput {
+    #[serde(rename = "ARN")]
+    pub arn: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+}
+
+pub type UpdateSecretOutput = SecretIdentityOutput;
+pub type RestoreSecretOutput = SecretIdentityOutput;
+pub type UpdateSecretVersionStageOutput = SecretIdentityOutput;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutSecretValueInput {
+    pub secret_id: Option<String>,
+    pub client_request_token: Option<String>,
+    #[serde(default, with = "secret_binary")]
+    pub secret_binary: Option<SecretBytes>,
+    #[serde(default, with = "secret_string")]
+    pub secret_string: Option<SecretString>,
+    pub version_stages: Option<Vec<String>>,
+    #[serde(default, with = "secret_string")]
+    pub rotation_token: Option<SecretString>,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutSecretValueOutput {
+    #[serde(rename = "ARN")]
+    pub arn: String,
+    pub name: String,
+    pub version_id: String,
+    pub version_stages: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetSecretValueInput {
+    pub secret_id: Option<String>,
+    pub version_id: Option<String>,
+    pub version_stage: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetSecretValueOutput {
+    #[serde(rename = "ARN")]
+    pub arn: String,
+    pub name: String,
+    pub version_id: String,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "secret_binary::serialize"
+    )]
+    pub secret_binary: Option<SecretBytes>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "secret_string::serialize"
+    )]
+    pub secret_string: Option<SecretString>,
+    pub version_stages: Vec<String>,
+    #[serde(with = "epoch_seconds")]
+    pub created_date: Timestamp,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeSecretInput {
+    pub secret_id: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeSecretOutput {
+    #[serde(rename = "ARN")]
+    pub arn: String,
+    pub name: String,
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub secret_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation_enabled: Option<bool>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "optional_epoch_seconds"
+    )]
+    pub last_changed_date: Option<Timestamp>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "optional_epoch_seconds"
+    )]
+    pub last_accessed_date: Option<Timestamp>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "optional_epoch_seconds"
+    )]
+    pub deleted_date: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_ids_to_stages: Option<BTreeMap<String, Vec<String>>>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "optional_epoch_seconds"
+    )]
+    pub created_date: Option<Timestamp>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListSecretVersionIdsInput {
+    pub secret_id: Option<String>,
+    pub max_results: Option<i64>,
+    pub next_token: Option<String>,
+    pub include_deprecated: Option<bool>,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListSecretVersionIdsOutput {
+    pub versions: Vec<SecretVersionsListEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "ARN")]
+    pub arn: String,
+    pub name: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SecretVersionsListEntry {
+    pub version_id: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub version_stages: Vec<String>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "optional_epoch_seconds"
+    )]
+    pub last_accessed_date: Option<Timestamp>,
+    #[serde(with = "epoch_seconds")]
+    pub created_date: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kms_key_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateSecretVersionStageInput {
+    pub secret_id: Option<String>,
+    pub version_stage: Option<String>,
+    pub remove_from_version_id: Option<String>,
+    pub move_to_version_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteSecretInput {
+    pub secret_id: Option<String>,
+    pub recovery_window_in_days: Option<i64>,
+    pub force_delete_without_recovery: Option<bool>,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteSecretOutput {
+    #[serde(rename = "ARN")]
+    pub arn: String,
+    pub name: String,
+    #[serde(with = "epoch_seconds")]
+    pub deletion_date: Timestamp,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RestoreSecretInput {
+    pub secret_id: Option<String>,
+}
+
+/// Timestamps travel as seconds since the epoch, with a fractional part.
+mod epoch_seconds {
+    use serde::Serializer;
+
+    use crate::clock::Timestamp;
+
+    pub fn serialize<S: Serializer>(time: &Timestamp, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(time.as_epoch_seconds())
+    }
+}
+
+mod optional_epoch_seconds {
+    use serde::Serializer;
+
+    use crate::clock::Timestamp;
+
+    pub fn serialize<S: Serializer>(
+        time: &Option<Timestamp>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match time {
+            Some(time) => serializer.serialize_f64(time.as_epoch_seconds()),
+            None => serializer.serialize_none(),
+        }
+    }
+}
+
+/// `SecretString` and other sensitive strings: read into a zeroizing buffer.
+mod secret_string {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::crypto::SecretString;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<SecretString>, D::Error> {
+        Ok(Option::<String>::deserialize(deserializer)?.map(SecretString::new))
+    }
+
+    pub fn serialize<S: Serializer>(
+        value: &Option<SecretString>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(value) => serializer.serialize_str(value.expose()),
+            None => serializer.serialize_none(),
+        }
+    }
+}
+
+/// `SecretBinary` is a blob, which AWS JSON 1.1 carries as standard base64.
+mod secret_binary {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serializer};
+    use zeroize::Zeroizing;
+
+    use crate::crypto::SecretBytes;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<SecretBytes>, D::Error> {
+        let Some(encoded) = Option::<String>::deserialize(deserializer)?.map(Zeroizing::new) else {
+            return Ok(None);
+        };
+        let bytes = STANDARD
+            .decode(encoded.as_bytes())
+            .map_err(|_| D::Error::custom("SecretBinary is not valid base64"))?;
+        Ok(Some(SecretBytes::new(bytes)))
+    }
+
+    pub fn serialize<S: Serializer>(
+        value: &Option<SecretBytes>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(value) => {
+                let encoded = Zeroizing::new(STANDARD.encode(value.expose()));
+                serializer.serialize_str(&encoded)
+            }
+            None => serializer.serialize_none(),
+        }
+    }
+}

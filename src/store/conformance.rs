@@ -1,0 +1,370 @@
+//! The store conformance suite: one body of tests that every backend must pass. A backend's
+//! tests call [`conformance_tests!`] with a constructor.
+
+use std::sync::Arc;
+
+use super::{NewValue, SecretWrite, Store, StoreError, StoredValue};
+use crate::clock::Timestamp;
+use crate::crypto::{SecretString, SecretValue, ValueKind};
+use crate::service::model::{AWSCURRENT, Deletion, Scope, Secret, Tag, Version, VersionChanges};
+
+const T0: Timestamp = Timestamp::from_millis(1_700_000_000_000);
+
+fn scope(region: &str) -> Scope {
+    Scope {
+        account_id: "123456789012".into(),
+        region: region.into(),
+    }
+}
+
+fn secret(region: &str, name: &str) -> Secret {
+    Secret {
+        id: 0,
+        revision: 0,
+        scope: scope(region),
+        name: name.into(),
+        arn: format!("arn:aws:secretsmanager:{region}:123456789012:secret:{name}-AbCdEf"),
+        description: Some("described".into()),
+        kms_key_id: Some("alias/custom".into()),
+        secret_type: None,
+        tags: Some(vec![Tag {
+            key: "team".into(),
+            value: "core".into(),
+        }]),
+        created_at: T0,
+        last_changed_at: T0,
+        last_accessed_day: None,
+        deletion: None,
+        versions: Vec::new(),
+    }
+}
+
+fn value(text: &str) -> StoredValue {
+    StoredValue::from_value(&SecretValue::String(SecretString::new(text.into())))
+}
+
+fn with_version(mut secret: Secret, version_id: &str) -> Secret {
+    let version = Version {
+        id: version_id.into(),
+        ordinal: 0,
+        created_at: T0,
+        stages: Vec::new(),
+        last_accessed_day: None,
+        kms_key_id: None,
+    };
+    secret
+        .add_version(version, &[AWSCURRENT.to_owned()], T0)
+        .unwrap_or_else(|error| panic!("{error:?}"));
+    secret
+}
+
+/// Creates `secret` with one value per version, and loads it back.
+async fn create(store: &dyn Store, secret: &Secret) -> Secret {
+    let values: Vec<(String, StoredValue)> = secret
+        .versions
+        .iter()
+        .map(|version| {
+            (
+                version.id.clone(),
+                value(&format!("value of {}", version.id)),
+            )
+        })
+        .collect();
+    let new_values: Vec<NewValue<'_>> = values
+        .iter()
+        .map(|(version_id, value)| NewValue { version_id, value })
+        .collect();
+    let id = store
+        .create(secret, &new_values)
+        .await
+        .unwrap_or_else(|error| panic!("create: {error}"));
+    let loaded = store.load_by_arn(&secret.arn).await.ok().flatten();
+    let loaded = loaded.unwrap_or_else(|| panic!("created secret {} not found", secret.arn));
+    assert_eq!(loaded.id, id);
+    loaded
+}
+
+async fn save(
+    store: &dyn Store,
+    before: &Secret,
+    after: &Secret,
+    values: &[NewValue<'_>],
+) -> Result<(), StoreError> {
+    let changes = VersionChanges::between(before, after);
+    store
+        .save(SecretWrite {
+            secret: after,
+            changes: &changes,
+            new_values: values,
+        })
+        .await
+}
+
+async fn text_of(store: &dyn Store, secret: &Secret, version_id: &str) -> Option<String> {
+    let stored = store
+        .load_value(secret.id, version_id)
+        .await
+        .ok()
+        .flatten()?;
+    assert_eq!(stored.kind, ValueKind::String);
+    Some(String::from_utf8_lossy(&stored.bytes).into_owned())
+}
+
+pub async fn created_secrets_load_by_name_and_arn(store: Arc<dyn Store>) {
+    let created = create(&*store, &with_version(secret("us-east-1", "db"), "v1")).await;
+    let by_name = store
+        .load_by_name(&scope("us-east-1"), "db")
+        .await
+        .ok()
+        .flatten();
+    assert_eq!(by_name.as_ref(), Some(&created));
+    assert_eq!(created.description.as_deref(), Some("described"));
+    assert_eq!(created.kms_key_id.as_deref(), Some("alias/custom"));
+    assert_eq!(created.tags.as_ref().map(Vec::len), Some(1));
+    assert_eq!(created.versions.len(), 1);
+    assert_eq!(created.versions[0].stages, [AWSCURRENT]);
+    assert_eq!(
+        text_of(&*store, &created, "v1").await.as_deref(),
+        Some("value of v1")
+    );
+    assert!(
+        store
+            .load_by_name(&scope("us-west-2"), "db")
+            .await
+            .ok()
+            .flatten()
+            .is_none()
+    );
+    assert!(
+        store
+            .load_value(created.id, "v2")
+            .await
+            .ok()
+            .flatten()
+            .is_none()
+    );
+}
+
+pub async fn names_are_unique_per_account_and_region(store: Arc<dyn Store>) {
+    create(&*store, &secret("us-east-1", "db")).await;
+    let mut same_name = secret("us-east-1", "db");
+    same_name.arn.push('X');
+    assert!(matches!(
+        store.create(&same_name, &[]).await,
+        Err(StoreError::NameTaken)
+    ));
+    let mut same_arn = secret("us-east-1", "other");
+    same_arn.arn = secret("us-east-1", "db").arn;
+    assert!(matches!(
+        store.create(&same_arn, &[]).await,
+        Err(StoreError::ArnTaken)
+    ));
+    create(&*store, &secret("eu-west-1", "db")).await;
+}
+
+pub async fn saves_are_compare_and_swap(store: Arc<dyn Store>) {
+    let before = create(&*store, &with_version(secret("us-east-1", "db"), "v1")).await;
+    let mut after = before.clone();
+    after.description = Some("changed".into());
+    after = with_version(after, "v2");
+    let v2 = value("second");
+    save(
+        &*store,
+        &before,
+        &after,
+        &[NewValue {
+            version_id: "v2",
+            value: &v2,
+        }],
+    )
+    .await
+    .unwrap_or_else(|error| panic!("save: {error}"));
+    // A second save from the same starting revision loses.
+    let mut stale = before.clone();
+    stale.description = Some("stale".into());
+    assert!(matches!(
+        save(&*store, &before, &stale, &[]).await,
+        Err(StoreError::Conflict)
+    ));
+
+    let loaded = store.load_by_arn(&before.arn).await.ok().flatten();
+    let loaded = loaded.unwrap_or_else(|| panic!("secret vanished"));
+    assert_eq!(loaded.revision, before.revision + 1);
+    assert_eq!(loaded.description.as_deref(), Some("changed"));
+    let stages: Vec<(String, Vec<String>)> = loaded
+        .versions
+        .iter()
+        .map(|v| (v.id.clone(), v.stages.clone()))
+        .collect();
+    assert_eq!(
+        stages,
+        [
+            ("v1".to_owned(), vec!["AWSPREVIOUS".to_owned()]),
+            ("v2".to_owned(), vec![AWSCURRENT.to_owned()])
+        ]
+    );
+    assert_eq!(
+        text_of(&*store, &loaded, "v2").await.as_deref(),
+        Some("second")
+    );
+}
+
+pub async fn removed_versions_lose_their_values(store: Arc<dyn Store>) {
+    let before = create(
+        &*store,
+        &with_version(with_version(secret("us-east-1", "db"), "v1"), "v2"),
+    )
+    .await;
+    let mut after = before.clone();
+    after.versions.retain(|version| version.id != "v1");
+    save(&*store, &before, &after, &[])
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert!(
+        store
+            .load_value(before.id, "v1")
+            .await
+            .ok()
+            .flatten()
+            .is_none()
+    );
+    assert!(
+        store
+            .load_value(before.id, "v2")
+            .await
+            .ok()
+            .flatten()
+            .is_some()
+    );
+}
+
+pub async fn deletes_are_compare_and_swap(store: Arc<dyn Store>) {
+    let created = create(&*store, &with_version(secret("us-east-1", "db"), "v1")).await;
+    assert!(matches!(
+        store.delete(created.id, created.revision + 1).await,
+        Err(StoreError::Conflict)
+    ));
+    store
+        .delete(created.id, created.revision)
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert!(
+        store
+            .load_by_arn(&created.arn)
+            .await
+            .ok()
+            .flatten()
+            .is_none()
+    );
+    assert!(
+        store
+            .load_value(created.id, "v1")
+            .await
+            .ok()
+            .flatten()
+            .is_none()
+    );
+    // The name is free again.
+    create(&*store, &secret("us-east-1", "db")).await;
+}
+
+pub async fn access_days_only_move_forward_and_keep_the_revision(store: Arc<dyn Store>) {
+    let created = create(&*store, &with_version(secret("us-east-1", "db"), "v1")).await;
+    let day = |n: i64| T0.start_of_day().plus_days(n);
+    for (recorded, expected) in [(day(2), day(2)), (day(1), day(2)), (day(3), day(3))] {
+        store
+            .record_access(created.id, "v1", recorded)
+            .await
+            .unwrap_or_else(|error| panic!("{error}"));
+        let loaded = store.load_by_arn(&created.arn).await.ok().flatten();
+        let loaded = loaded.unwrap_or_else(|| panic!("secret vanished"));
+        assert_eq!(loaded.last_accessed_day, Some(expected));
+        assert_eq!(loaded.versions[0].last_accessed_day, Some(expected));
+        assert_eq!(loaded.revision, created.revision);
+    }
+}
+
+pub async fn pending_deletions_come_due(store: Arc<dyn Store>) {
+    let mut doomed = secret("us-east-1", "doomed");
+    doomed.deletion = Some(Deletion {
+        requested_at: T0,
+        purge_at: T0.plus_days(7),
+    });
+    let doomed = create(&*store, &doomed).await;
+    create(&*store, &secret("us-east-1", "kept")).await;
+    assert_eq!(
+        store.due_for_purge(T0.plus_days(6), 10).await.ok(),
+        Some(vec![])
+    );
+    assert_eq!(
+        store.due_for_purge(T0.plus_days(7), 10).await.ok(),
+        Some(vec![(doomed.id, doomed.revision)])
+    );
+    assert_eq!(
+        store.due_for_purge(T0.plus_days(8), 0).await.ok(),
+        Some(vec![])
+    );
+}
+
+/// Many writers race to save the same revision: exactly one wins, and the others are told.
+pub async fn racing_saves_have_one_winner(store: Arc<dyn Store>) {
+    let before = create(&*store, &with_version(secret("us-east-1", "db"), "v1")).await;
+    let mut tasks = Vec::new();
+    for n in 0..16 {
+        let store = Arc::clone(&store);
+        let before = before.clone();
+        tasks.push(tokio::spawn(async move {
+            let version_id = format!("racer-{n}");
+            let after = with_version(before.clone(), &version_id);
+            let racer_value = value(&version_id);
+            save(
+                &*store,
+                &before,
+                &after,
+                &[NewValue {
+                    version_id: &version_id,
+                    value: &racer_value,
+                }],
+            )
+            .await
+        }));
+    }
+    let mut winners = 0;
+    for task in tasks {
+        match task.await {
+            Ok(Ok(())) => winners += 1,
+            Ok(Err(StoreError::Conflict)) => {}
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    assert_eq!(winners, 1);
+    let loaded = store.load_by_arn(&before.arn).await.ok().flatten();
+    let loaded = loaded.unwrap_or_else(|| panic!("secret vanished"));
+    assert_eq!(loaded.versions.len(), 2, "the losers wrote nothing");
+}
+
+/// Generates one `#[tokio::test]` per conformance test for a backend.
+macro_rules! conformance_tests {
+    ($make_store:expr) => {
+        $crate::store::conformance::conformance_tests!(@tests $make_store;
+            created_secrets_load_by_name_and_arn,
+            names_are_unique_per_account_and_region,
+            saves_are_compare_and_swap,
+            removed_versions_lose_their_values,
+            deletes_are_compare_and_swap,
+            access_days_only_move_forward_and_keep_the_revision,
+            pending_deletions_come_due,
+            racing_saves_have_one_winner,
+        );
+    };
+    (@tests $make_store:expr; $($test:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $test() {
+                let store: std::sync::Arc<dyn $crate::store::Store> = $make_store;
+                $crate::store::conformance::$test(store).await;
+            }
+        )+
+    };
+}
+pub(crate) use conformance_tests;
