@@ -92,6 +92,9 @@ impl Service {
             Some(arn) if arn.region != scope.region || arn.account_id != scope.account_id => None,
             Some(arn) => match self.store.load_by_arn(secret_id).await? {
                 Some(secret) => Some(secret),
+                // An ARN whose name part ends in `-` and six characters is taken as a complete
+                // ARN, as AWS takes it: no partial match for it.
+                None if validate::has_arn_suffix(arn.resource) => None,
                 None => self
                     .store
                     .load_by_name(scope, arn.resource)

@@ -72,6 +72,11 @@ pub fn parse_arn(text: &str) -> Option<ParsedArn<'_>> {
     })
 }
 
+/// Whether the name part of an ARN ends like a complete ARN: `-` and six characters.
+pub fn has_arn_suffix(resource: &str) -> bool {
+    resource.len() > 7 && resource.as_bytes()[resource.len() - 7] == b'-'
+}
+
 /// A new secret's ARN: its name, a hyphen and six random letters and digits, so that a secret
 /// created again under an old name does not inherit grants made to the old one.
 pub fn new_arn(region: &str, account_id: &str, name: &str) -> String {
@@ -154,6 +159,15 @@ mod tests {
             parse_arn("arn:aws:secretsmanager:us-west-2:123456789012:other:x"),
             None
         );
+    }
+
+    #[test]
+    fn complete_arns_end_in_a_hyphen_and_six_characters() {
+        assert!(has_arn_suffix("db-AbC123"));
+        assert!(has_arn_suffix("prod/db-a1b2c3"));
+        assert!(!has_arn_suffix("db"));
+        assert!(!has_arn_suffix("-AbC123"));
+        assert!(!has_arn_suffix("db-AbC12"));
     }
 
     #[test]

@@ -1,0 +1,126 @@
+//! Shared helpers of the end-to-end tests: a Coffer server on `127.0.0.1:0` (in-process, on a
+//! manual clock) and clients of the official AWS SDK pointed at it.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region, retry::RetryConfig};
+use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+use coffer::clock::{Clock, ManualClock, Timestamp};
+use coffer::server::{self, AppState};
+use coffer::service::Service;
+use coffer::store::Store;
+use coffer::store::sqlite::SqliteStore;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub const ACCOUNT_ID: &str = "123456789012";
+pub const REGION: &str = "us-east-1";
+
+pub struct TestServer {
+    pub endpoint: String,
+    pub clock: Arc<ManualClock>,
+    pub service: Arc<Service>,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl TestServer {
+    /// A server on an in-memory store.
+    pub async fn start() -> TestServer {
+        let store = SqliteStore::in_memory().expect("in-memory store");
+        TestServer::start_with(Arc::new(store)).await
+    }
+
+    pub async fn start_with(store: Arc<dyn Store>) -> TestServer {
+        let clock = ManualClock::starting_now();
+        let service = Arc::new(Service::new(store, clock.clone()));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+        let address = listener.local_addr().expect("local address");
+        let state = AppState {
+            service: Arc::clone(&service),
+            account_id: ACCOUNT_ID.into(),
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(server::run(listener, server::app(state), async move {
+            let _ = stopped.await;
+        }));
+        TestServer {
+            endpoint: format!("http://{address}"),
+            clock,
+            service,
+            stop: Some(stop),
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        self.client_in(REGION)
+    }
+
+    pub fn client_in(&self, region: &str) -> Client {
+        let config = aws_sdk_secretsmanager::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(Region::new(region.to_owned()))
+            .credentials_provider(Credentials::new(
+                "AKIDCOFFERTEST",
+                "not-checked-yet",
+                None,
+                None,
+                "tests",
+            ))
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(
+                aws_sdk_secretsmanager::config::timeout::TimeoutConfig::builder()
+                    .operation_timeout(Duration::from_secs(30))
+                    .build(),
+            )
+            .build();
+        Client::from_conf(config)
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub fn advance_days(&self, days: u64) {
+        self.clock.advance(Duration::from_secs(days * 24 * 60 * 60));
+    }
+}
+
+/// A unique 36-character token, as the SDK would make.
+pub fn token() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// The AWS error code and message of a failed SDK call.
+pub fn error_of<T, E>(
+    result: Result<T, aws_sdk_secretsmanager::error::SdkError<E>>,
+) -> (String, String)
+where
+    E: ProvideErrorMetadata + std::fmt::Debug,
+    T: std::fmt::Debug,
+{
+    match result {
+        Ok(value) => panic!("expected an error, got {value:?}"),
+        Err(error) => {
+            let code = error
+                .code()
+                .unwrap_or_else(|| panic!("no error code in {error:?}"))
+                .to_owned();
+            let message = error.message().unwrap_or_default().to_owned();
+            (code, message)
+        }
+    }
+}
+pub mod process;

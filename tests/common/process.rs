@@ -1,0 +1,72 @@
+//! A `coffer` process started from the built binary, for tests of the real executable
+//! (restarts, signals, outside clients).
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub struct CofferProcess {
+    child: Child,
+    pub endpoint: String,
+}
+
+impl CofferProcess {
+    /// Starts `coffer serve` on a free loopback port with `extra` arguments and waits until it
+    /// prints the address it listens on.
+    pub fn serve(extra: &[&str]) -> CofferProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_coffer"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the coffer binary");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (found, endpoint) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(endpoint) = line.strip_prefix("coffer listening on ") {
+                    let _ = found.send(endpoint.to_owned());
+                }
+            }
+        });
+        match endpoint.recv_timeout(Duration::from_secs(15)) {
+            Ok(endpoint) => CofferProcess { child, endpoint },
+            Err(_) => {
+                let _ = child.kill();
+                panic!("coffer did not report its address within 15 s");
+            }
+        }
+    }
+
+    /// Starts `coffer serve` on the data directory `dir`.
+    pub fn serve_data_dir(dir: &Path) -> CofferProcess {
+        CofferProcess::serve(&["--data-dir", dir.to_str().expect("UTF-8 path")])
+    }
+
+    /// Sends `signal` (e.g. "TERM", "KILL") and waits for the process to exit.
+    pub fn stop_with(mut self, signal: &str) -> ExitStatus {
+        let status = Command::new("kill")
+            .args([format!("-{signal}"), self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} failed");
+        for _ in 0..200 {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("coffer did not exit within 5 s of SIG{signal}");
+    }
+}
+
+impl Drop for CofferProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
