@@ -66,6 +66,15 @@ impl Service {
             Some(_) => Some(require_token(input.client_request_token.as_ref())?.to_owned()),
             None => None,
         };
+        for replica in input.add_replica_regions.iter().flatten() {
+            let region = replica.region.as_deref().unwrap_or_default();
+            if region.is_empty() || region == principal.scope.region {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidParameterException,
+                    "Invalid replica region.",
+                ));
+            }
+        }
         if input.add_replica_regions.is_some() || input.force_overwrite_replica_secret.is_some() {
             return Err(ApiError::new(
                 ErrorCode::InvalidRequestException,

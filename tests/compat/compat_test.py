@@ -1,0 +1,879 @@
+#!/usr/bin/env python3
+"""Compatibility test: drives Coffer with the unmodified boto3 and aws CLI.
+
+Only the endpoint is changed. Run it against a running server:
+
+    COFFER_ENDPOINT=http://127.0.0.1:PORT python3 tests/compat/compat_test.py
+
+Standard library `unittest` plus boto3; the aws CLI is called with `subprocess`.
+Every test uses its own secret names (uuid), so tests are independent of each other
+and of whatever else the server holds. The expected values follow real AWS Secrets
+Manager behaviour (see the research notes on AWS core behaviour).
+"""
+
+import base64
+import datetime
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+import uuid
+
+ENDPOINT_VARIABLE = "COFFER_ENDPOINT"
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"
+ACCESS_KEY = "AKIDCOFFERCOMPATTEST"
+SECRET_KEY = "coffer-compat-test-secret-key"
+# How far a server-side timestamp may be from this machine's clock.
+CLOCK_TOLERANCE = datetime.timedelta(minutes=2)
+CLI_TIMEOUT_SECONDS = 120
+
+# Keep any local AWS configuration (profiles, credentials, endpoints, retries) out of the
+# way, for boto3 in this process and for the aws CLI subprocesses alike.
+for _variable in (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+    "AWS_CA_BUNDLE",
+    "AWS_RETRY_MODE",
+):
+    os.environ.pop(_variable, None)
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "AWS_MAX_ATTEMPTS": "1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_PAGER": "",
+    }
+)
+
+import boto3  # noqa: E402  (imported after the environment is cleaned)
+from botocore.config import Config  # noqa: E402
+from botocore.exceptions import ClientError  # noqa: E402
+
+
+def endpoint():
+    """The Coffer endpoint under test; fails clearly when it is not configured."""
+    value = os.environ.get(ENDPOINT_VARIABLE, "").strip()
+    if not value:
+        raise RuntimeError(
+            f"{ENDPOINT_VARIABLE} is not set: run as "
+            f"`{ENDPOINT_VARIABLE}=http://127.0.0.1:PORT python3 {sys.argv[0]}`"
+        )
+    if not value.startswith(("http://", "https://")):
+        raise RuntimeError(f"{ENDPOINT_VARIABLE} must be an http(s) URL, got {value!r}")
+    return value
+
+
+def setUpModule():  # noqa: N802  (unittest's name)
+    endpoint()
+
+
+def unique_name(label):
+    """A fresh secret name, valid for Secrets Manager (letters, digits and /_+=.@-)."""
+    return f"compat/{label}-{uuid.uuid4().hex}"
+
+
+def make_client():
+    session = boto3.session.Session(
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        region_name=REGION,
+    )
+    return session.client(
+        "secretsmanager",
+        endpoint_url=endpoint(),
+        config=Config(
+            retries={"max_attempts": 1, "mode": "standard"},
+            connect_timeout=10,
+            read_timeout=60,
+        ),
+    )
+
+
+def utc_now():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def arn_prefix(name):
+    return f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:{name}-"
+
+
+class CofferTestCase(unittest.TestCase):
+    """Shared helpers: a boto3 client and assertions on errors, ARNs, dates and versions."""
+
+    maxDiff = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.client = make_client()
+
+    def create(self, label, **kwargs):
+        name = unique_name(label)
+        response = self.client.create_secret(Name=name, **kwargs)
+        self.assertEqual(response["Name"], name)
+        self.assert_arn(response["ARN"], name)
+        return name, response
+
+    def assert_arn(self, arn, name):
+        prefix = arn_prefix(name)
+        self.assertTrue(arn.startswith(prefix), f"ARN {arn!r} should start with {prefix!r}")
+        suffix = arn[len(prefix):]
+        self.assertEqual(len(suffix), 6, f"ARN {arn!r} should end in '-' and 6 random characters")
+        self.assertTrue(suffix.isalnum(), f"ARN suffix {suffix!r} should be alphanumeric")
+
+    def assert_client_error(self, code, operation, **kwargs):
+        """Calls `operation(**kwargs)`, expects a ClientError with `code`, returns the error."""
+        with self.assertRaises(ClientError, msg=f"expected {code}") as caught:
+            operation(**kwargs)
+        error = caught.exception
+        self.assertEqual(
+            error.response["Error"]["Code"],
+            code,
+            f"wrong error code; full error response: {error.response}",
+        )
+        self.assertEqual(
+            error.response["ResponseMetadata"]["HTTPStatusCode"],
+            400,
+            f"Secrets Manager answers every client error with HTTP 400: {error.response}",
+        )
+        return error
+
+    def assert_datetime_near(self, value, expected, what):
+        self.assertIsInstance(value, datetime.datetime, f"{what} should be a datetime")
+        self.assertIsNotNone(value.tzinfo, f"{what} should be timezone-aware")
+        self.assertLess(
+            abs(value - expected),
+            CLOCK_TOLERANCE,
+            f"{what} is {value.isoformat()}, expected about {expected.isoformat()}",
+        )
+
+    def version_stages(self, secret_id, include_deprecated=False):
+        """ListSecretVersionIds as {VersionId: sorted stages}, following NextToken."""
+        versions = {}
+        kwargs = {"SecretId": secret_id, "IncludeDeprecated": include_deprecated}
+        while True:
+            response = self.client.list_secret_version_ids(**kwargs)
+            for entry in response["Versions"]:
+                self.assertNotIn(entry["VersionId"], versions, "a version is listed twice")
+                versions[entry["VersionId"]] = sorted(entry.get("VersionStages", []))
+            if not response.get("NextToken"):
+                return versions
+            kwargs["NextToken"] = response["NextToken"]
+
+    def described_stages(self, secret_id):
+        """DescribeSecret's VersionIdsToStages with sorted stage lists."""
+        response = self.client.describe_secret(SecretId=secret_id)
+        return {
+            version: sorted(stages)
+            for version, stages in response.get("VersionIdsToStages", {}).items()
+        }
+
+    def get_value(self, secret_id, **kwargs):
+        return self.client.get_secret_value(SecretId=secret_id, **kwargs)
+
+
+class Boto3SecretLifecycleTest(CofferTestCase):
+    """The happy paths of the core operations through boto3."""
+
+    def test_create_string_secret_and_get_it(self):
+        name, created = self.create("create", SecretString="hunter2", Description="first")
+        version = created["VersionId"]
+        self.assertTrue(version, "CreateSecret with a value returns a VersionId")
+
+        value = self.get_value(name)
+        self.assertEqual(value["Name"], name)
+        self.assertEqual(value["ARN"], created["ARN"])
+        self.assertEqual(value["VersionId"], version)
+        self.assertEqual(value["SecretString"], "hunter2")
+        self.assertNotIn("SecretBinary", value)
+        self.assertEqual(value["VersionStages"], ["AWSCURRENT"])
+        self.assert_datetime_near(value["CreatedDate"], utc_now(), "GetSecretValue CreatedDate")
+
+        # The full ARN works as SecretId too.
+        by_arn = self.get_value(created["ARN"])
+        self.assertEqual(by_arn["SecretString"], "hunter2")
+        self.assertEqual(by_arn["VersionId"], version)
+
+    def test_create_secret_without_value_has_no_version(self):
+        name, created = self.create("empty")
+        self.assertNotIn("VersionId", created, "no value, so no version is created")
+        error = self.assert_client_error(
+            "ResourceNotFoundException", self.client.get_secret_value, SecretId=name
+        )
+        self.assertIn("AWSCURRENT", error.response["Error"]["Message"])
+        self.assertEqual(self.version_stages(name), {})
+
+    def test_update_secret_with_new_value_moves_current_and_previous(self):
+        name, created = self.create("update", SecretString="value-1")
+        first = created["VersionId"]
+
+        updated = self.client.update_secret(SecretId=name, SecretString="value-2")
+        self.assertEqual(updated["Name"], name)
+        self.assertEqual(updated["ARN"], created["ARN"])
+        second = updated["VersionId"]
+        self.assertNotEqual(second, first, "a new value makes a new version")
+
+        current = self.get_value(name)
+        self.assertEqual(current["SecretString"], "value-2")
+        self.assertEqual(current["VersionId"], second)
+        self.assertEqual(current["VersionStages"], ["AWSCURRENT"])
+
+        previous = self.get_value(name, VersionStage="AWSPREVIOUS")
+        self.assertEqual(previous["SecretString"], "value-1")
+        self.assertEqual(previous["VersionId"], first)
+        self.assertEqual(previous["VersionStages"], ["AWSPREVIOUS"])
+
+        by_id = self.get_value(name, VersionId=first)
+        self.assertEqual(by_id["SecretString"], "value-1")
+
+        self.assertEqual(
+            self.version_stages(name), {first: ["AWSPREVIOUS"], second: ["AWSCURRENT"]}
+        )
+
+        # A third value: the first version loses AWSPREVIOUS and becomes deprecated.
+        third = self.client.update_secret(SecretId=name, SecretString="value-3")["VersionId"]
+        self.assertEqual(
+            self.version_stages(name), {second: ["AWSPREVIOUS"], third: ["AWSCURRENT"]}
+        )
+        self.assertEqual(self.get_value(name)["SecretString"], "value-3")
+        self.assertEqual(
+            self.get_value(name, VersionStage="AWSPREVIOUS")["SecretString"], "value-2"
+        )
+
+    def test_update_secret_description_only_creates_no_version(self):
+        name, created = self.create("describe-only", SecretString="same")
+        updated = self.client.update_secret(SecretId=name, Description="new description")
+        self.assertEqual(updated["Name"], name)
+        self.assertNotIn("VersionId", updated, "a description-only update makes no version")
+        described = self.client.describe_secret(SecretId=name)
+        self.assertEqual(described["Description"], "new description")
+        self.assertEqual(self.version_stages(name), {created["VersionId"]: ["AWSCURRENT"]})
+
+    def test_binary_secret_round_trip(self):
+        payload = bytes(range(256)) + b"\x00tail\xff"
+        name, created = self.create("binary", SecretBinary=payload)
+        value = self.get_value(name)
+        self.assertEqual(value["SecretBinary"], payload)
+        self.assertNotIn("SecretString", value)
+        self.assertEqual(value["VersionId"], created["VersionId"])
+
+        new_payload = b"\xde\xad\xbe\xef" * 10
+        put = self.client.put_secret_value(SecretId=name, SecretBinary=new_payload)
+        self.assertEqual(put["Name"], name)
+        self.assertEqual(put["ARN"], created["ARN"])
+        self.assertEqual(put["VersionStages"], ["AWSCURRENT"])
+        self.assertNotEqual(put["VersionId"], created["VersionId"])
+
+        current = self.get_value(name)
+        self.assertEqual(current["SecretBinary"], new_payload)
+        self.assertEqual(current["VersionId"], put["VersionId"])
+        previous = self.get_value(name, VersionStage="AWSPREVIOUS")
+        self.assertEqual(previous["SecretBinary"], payload)
+
+    def test_put_secret_value_binary_over_string_secret(self):
+        name, created = self.create("string-then-binary", SecretString="text")
+        payload = b"\x00\x01\x02binary\xfe\xff"
+        put = self.client.put_secret_value(SecretId=name, SecretBinary=payload)
+        value = self.get_value(name)
+        self.assertEqual(value["SecretBinary"], payload)
+        self.assertNotIn("SecretString", value)
+        self.assertEqual(value["VersionId"], put["VersionId"])
+        previous = self.get_value(name, VersionId=created["VersionId"])
+        self.assertEqual(previous["SecretString"], "text")
+        self.assertNotIn("SecretBinary", previous)
+
+    def test_put_secret_value_pending_does_not_move_current(self):
+        name, created = self.create("pending", SecretString="current-value")
+        first = created["VersionId"]
+
+        put = self.client.put_secret_value(
+            SecretId=name, SecretString="pending-value", VersionStages=["AWSPENDING"]
+        )
+        pending = put["VersionId"]
+        self.assertNotEqual(pending, first)
+        self.assertEqual(put["VersionStages"], ["AWSPENDING"])
+
+        current = self.get_value(name)
+        self.assertEqual(current["SecretString"], "current-value")
+        self.assertEqual(current["VersionId"], first)
+
+        pending_value = self.get_value(name, VersionStage="AWSPENDING")
+        self.assertEqual(pending_value["SecretString"], "pending-value")
+        self.assertEqual(pending_value["VersionId"], pending)
+        self.assertEqual(pending_value["VersionStages"], ["AWSPENDING"])
+
+        self.assertEqual(
+            self.described_stages(name), {first: ["AWSCURRENT"], pending: ["AWSPENDING"]}
+        )
+        self.assertEqual(
+            self.version_stages(name), {first: ["AWSCURRENT"], pending: ["AWSPENDING"]}
+        )
+        # Nothing was ever AWSPREVIOUS.
+        self.assert_client_error(
+            "ResourceNotFoundException",
+            self.client.get_secret_value,
+            SecretId=name,
+            VersionStage="AWSPREVIOUS",
+        )
+
+    def test_update_secret_version_stage_moves_current_back(self):
+        name, created = self.create("stage", SecretString="old")
+        first = created["VersionId"]
+        second = self.client.update_secret(SecretId=name, SecretString="new")["VersionId"]
+        self.assertEqual(self.get_value(name)["SecretString"], "new")
+
+        moved = self.client.update_secret_version_stage(
+            SecretId=name,
+            VersionStage="AWSCURRENT",
+            MoveToVersionId=first,
+            RemoveFromVersionId=second,
+        )
+        self.assertEqual(moved["Name"], name)
+        self.assertEqual(moved["ARN"], created["ARN"])
+
+        current = self.get_value(name)
+        self.assertEqual(current["SecretString"], "old")
+        self.assertEqual(current["VersionId"], first)
+        self.assertEqual(current["VersionStages"], ["AWSCURRENT"])
+        # The version that lost AWSCURRENT becomes AWSPREVIOUS.
+        previous = self.get_value(name, VersionStage="AWSPREVIOUS")
+        self.assertEqual(previous["VersionId"], second)
+        self.assertEqual(previous["SecretString"], "new")
+        self.assertEqual(
+            self.version_stages(name), {first: ["AWSCURRENT"], second: ["AWSPREVIOUS"]}
+        )
+
+    def test_update_secret_version_stage_requires_remove_from_for_current(self):
+        name, created = self.create("stage-error", SecretString="old")
+        first = created["VersionId"]
+        second = self.client.update_secret(SecretId=name, SecretString="new")["VersionId"]
+        error = self.assert_client_error(
+            "InvalidParameterException",
+            self.client.update_secret_version_stage,
+            SecretId=name,
+            VersionStage="AWSCURRENT",
+            MoveToVersionId=first,
+        )
+        self.assertIn(second, error.response["Error"]["Message"])
+        self.assertEqual(self.get_value(name)["VersionId"], second, "nothing moved")
+
+    def test_custom_stage_add_and_remove(self):
+        name, created = self.create("custom-stage", SecretString="v")
+        first = created["VersionId"]
+        self.client.update_secret_version_stage(
+            SecretId=name, VersionStage="blue", MoveToVersionId=first
+        )
+        self.assertEqual(self.version_stages(name), {first: ["AWSCURRENT", "blue"]})
+        self.assertEqual(self.get_value(name, VersionStage="blue")["VersionId"], first)
+        self.client.update_secret_version_stage(
+            SecretId=name, VersionStage="blue", RemoveFromVersionId=first
+        )
+        self.assertEqual(self.version_stages(name), {first: ["AWSCURRENT"]})
+
+    def test_describe_secret(self):
+        before = utc_now()
+        name, created = self.create("describe", SecretString="x", Description="a description")
+        first = created["VersionId"]
+        described = self.client.describe_secret(SecretId=name)
+        self.assertEqual(described["Name"], name)
+        self.assertEqual(described["ARN"], created["ARN"])
+        self.assertEqual(described["Description"], "a description")
+        self.assertEqual(described["VersionIdsToStages"], {first: ["AWSCURRENT"]})
+        self.assert_datetime_near(described["CreatedDate"], before, "CreatedDate")
+        self.assert_datetime_near(described["LastChangedDate"], before, "LastChangedDate")
+        self.assertNotIn("DeletedDate", described)
+        self.assertNotIn("KmsKeyId", described, "omitted for the default aws/secretsmanager key")
+        self.assertNotIn("RotationRules", described, "rotation was never configured")
+
+        second = self.client.put_secret_value(SecretId=name, SecretString="y")["VersionId"]
+        described = self.client.describe_secret(SecretId=name)
+        self.assertEqual(
+            {version: sorted(stages) for version, stages in described["VersionIdsToStages"].items()},
+            {first: ["AWSPREVIOUS"], second: ["AWSCURRENT"]},
+        )
+        self.assertIsInstance(described["LastChangedDate"], datetime.datetime)
+        self.assertGreaterEqual(described["LastChangedDate"], described["CreatedDate"])
+
+        # Also by full ARN.
+        self.assertEqual(self.client.describe_secret(SecretId=created["ARN"])["Name"], name)
+
+    def test_list_secret_version_ids_include_deprecated(self):
+        name, created = self.create("deprecated", SecretString="v1")
+        first = created["VersionId"]
+        second = self.client.update_secret(SecretId=name, SecretString="v2")["VersionId"]
+        third = self.client.put_secret_value(SecretId=name, SecretString="v3")["VersionId"]
+
+        listed = self.client.list_secret_version_ids(SecretId=name)
+        self.assertEqual(listed["Name"], name)
+        self.assertEqual(listed["ARN"], created["ARN"])
+        for entry in listed["Versions"]:
+            self.assert_datetime_near(entry["CreatedDate"], utc_now(), "version CreatedDate")
+            self.assertEqual(entry["KmsKeyIds"], ["DefaultEncryptionKey"])
+        self.assertEqual(
+            self.version_stages(name), {second: ["AWSPREVIOUS"], third: ["AWSCURRENT"]},
+            "deprecated versions are hidden by default",
+        )
+
+        everything = self.client.list_secret_version_ids(SecretId=name, IncludeDeprecated=True)
+        by_id = {entry["VersionId"]: entry for entry in everything["Versions"]}
+        self.assertEqual(set(by_id), {first, second, third})
+        self.assertNotIn(
+            "VersionStages", by_id[first], "a deprecated version has no VersionStages key"
+        )
+        self.assertEqual(by_id[second]["VersionStages"], ["AWSPREVIOUS"])
+        self.assertEqual(by_id[third]["VersionStages"], ["AWSCURRENT"])
+
+        # The deprecated version is still readable by id, and DescribeSecret leaves it out.
+        self.assertEqual(self.get_value(name, VersionId=first)["SecretString"], "v1")
+        self.assertEqual(set(self.described_stages(name)), {second, third})
+
+    def test_delete_with_recovery_window_then_restore(self):
+        name, created = self.create("delete", SecretString="keep-me")
+        deleted = self.client.delete_secret(SecretId=name, RecoveryWindowInDays=7)
+        self.assertEqual(deleted["Name"], name)
+        self.assertEqual(deleted["ARN"], created["ARN"])
+        self.assert_datetime_near(
+            deleted["DeletionDate"], utc_now() + datetime.timedelta(days=7), "DeletionDate"
+        )
+
+        error = self.assert_client_error(
+            "InvalidRequestException", self.client.get_secret_value, SecretId=name
+        )
+        self.assertIn("marked for deletion", error.response["Error"]["Message"])
+        self.assert_client_error(
+            "InvalidRequestException",
+            self.client.put_secret_value,
+            SecretId=name,
+            SecretString="nope",
+        )
+        self.assert_client_error(
+            "InvalidRequestException",
+            self.client.create_secret,
+            Name=name,
+            SecretString="same name while scheduled for deletion",
+        )
+
+        described = self.client.describe_secret(SecretId=name)
+        self.assertEqual(described["Name"], name)
+        self.assertIn("DeletedDate", described)
+        self.assertIsInstance(described["DeletedDate"], datetime.datetime)
+        self.assertEqual(
+            described["VersionIdsToStages"], {created["VersionId"]: ["AWSCURRENT"]}
+        )
+
+        restored = self.client.restore_secret(SecretId=name)
+        self.assertEqual(restored["Name"], name)
+        self.assertEqual(restored["ARN"], created["ARN"])
+        self.assertNotIn("DeletedDate", self.client.describe_secret(SecretId=name))
+        value = self.get_value(name)
+        self.assertEqual(value["SecretString"], "keep-me")
+        self.assertEqual(value["VersionId"], created["VersionId"])
+
+    def test_delete_default_recovery_window_is_30_days(self):
+        name, _ = self.create("delete-default", SecretString="x")
+        deleted = self.client.delete_secret(SecretId=name)
+        self.assert_datetime_near(
+            deleted["DeletionDate"], utc_now() + datetime.timedelta(days=30), "DeletionDate"
+        )
+
+    def test_force_delete_without_recovery(self):
+        name, created = self.create("force-delete", SecretString="gone")
+        deleted = self.client.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+        self.assertEqual(deleted["Name"], name)
+        self.assertEqual(deleted["ARN"], created["ARN"])
+        self.assert_datetime_near(deleted["DeletionDate"], utc_now(), "DeletionDate")
+
+        self.assert_client_error(
+            "ResourceNotFoundException", self.client.get_secret_value, SecretId=name
+        )
+        self.assert_client_error(
+            "ResourceNotFoundException", self.client.describe_secret, SecretId=name
+        )
+        self.assert_client_error(
+            "ResourceNotFoundException", self.client.restore_secret, SecretId=name
+        )
+
+        # The name can be used again, and the new secret gets a new ARN.
+        recreated = self.client.create_secret(Name=name, SecretString="again")
+        self.assert_arn(recreated["ARN"], name)
+        self.assertNotEqual(recreated["ARN"], created["ARN"])
+
+    def test_force_delete_of_missing_secret_succeeds(self):
+        name = unique_name("force-missing")
+        deleted = self.client.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+        self.assertEqual(deleted["Name"], name)
+        self.assertTrue(deleted["ARN"])
+        self.assertIsInstance(deleted["DeletionDate"], datetime.datetime)
+
+    def test_put_secret_value_idempotent_client_request_token(self):
+        name, created = self.create("idempotent", SecretString="v1")
+        token = str(uuid.uuid4())
+
+        first_put = self.client.put_secret_value(
+            SecretId=name, SecretString="v2", ClientRequestToken=token
+        )
+        self.assertEqual(first_put["VersionId"], token)
+        self.assertEqual(first_put["VersionStages"], ["AWSCURRENT"])
+
+        again = self.client.put_secret_value(
+            SecretId=name, SecretString="v2", ClientRequestToken=token
+        )
+        self.assertEqual(again["VersionId"], token, "same token and value: same version")
+        self.assertEqual(again["Name"], name)
+        self.assertEqual(again["ARN"], created["ARN"])
+        self.assertEqual(
+            self.version_stages(name, include_deprecated=True),
+            {created["VersionId"]: ["AWSPREVIOUS"], token: ["AWSCURRENT"]},
+            "the repeated request must not create a version or move labels",
+        )
+
+        error = self.assert_client_error(
+            "ResourceExistsException",
+            self.client.put_secret_value,
+            SecretId=name,
+            SecretString="a different value",
+            ClientRequestToken=token,
+        )
+        self.assertIn(token, error.response["Error"]["Message"])
+        self.assertEqual(self.get_value(name)["SecretString"], "v2")
+        self.assertEqual(len(self.version_stages(name, include_deprecated=True)), 2)
+
+    def test_create_secret_idempotent_client_request_token(self):
+        name = unique_name("create-idempotent")
+        token = str(uuid.uuid4())
+        first = self.client.create_secret(Name=name, SecretString="v", ClientRequestToken=token)
+        self.assertEqual(first["VersionId"], token)
+        again = self.client.create_secret(Name=name, SecretString="v", ClientRequestToken=token)
+        self.assertEqual(again["ARN"], first["ARN"])
+        self.assertEqual(again["VersionId"], token)
+        self.assert_client_error(
+            "ResourceExistsException",
+            self.client.create_secret,
+            Name=name,
+            SecretString="other",
+            ClientRequestToken=token,
+        )
+
+
+class Boto3ErrorTest(CofferTestCase):
+    """Error codes as AWS returns them (all HTTP 400)."""
+
+    def test_missing_secret_is_resource_not_found(self):
+        missing = unique_name("missing")
+        for operation, kwargs in (
+            (self.client.get_secret_value, {}),
+            (self.client.describe_secret, {}),
+            (self.client.list_secret_version_ids, {}),
+            (self.client.put_secret_value, {"SecretString": "x"}),
+            (self.client.update_secret, {"SecretString": "x"}),
+            (self.client.delete_secret, {}),
+            (self.client.restore_secret, {}),
+        ):
+            with self.subTest(operation=operation.__name__):
+                error = self.assert_client_error(
+                    "ResourceNotFoundException", operation, SecretId=missing, **kwargs
+                )
+                self.assertEqual(
+                    error.response["Error"]["Message"],
+                    "Secrets Manager can't find the specified secret.",
+                )
+
+    def test_missing_version_is_resource_not_found(self):
+        name, _ = self.create("missing-version", SecretString="x")
+        self.assert_client_error(
+            "ResourceNotFoundException",
+            self.client.get_secret_value,
+            SecretId=name,
+            VersionId=str(uuid.uuid4()),
+        )
+        self.assert_client_error(
+            "ResourceNotFoundException",
+            self.client.get_secret_value,
+            SecretId=name,
+            VersionStage="AWSPENDING",
+        )
+
+    def test_duplicate_name_is_resource_exists(self):
+        name, _ = self.create("duplicate", SecretString="x")
+        error = self.assert_client_error(
+            "ResourceExistsException", self.client.create_secret, Name=name, SecretString="y"
+        )
+        self.assertIn(name, error.response["Error"]["Message"])
+        self.assertEqual(self.get_value(name)["SecretString"], "x", "the original is untouched")
+
+    def test_string_and_binary_together_is_invalid_parameter(self):
+        name = unique_name("both")
+        self.assert_client_error(
+            "InvalidParameterException",
+            self.client.create_secret,
+            Name=name,
+            SecretString="text",
+            SecretBinary=b"bytes",
+        )
+        self.assert_client_error(
+            "ResourceNotFoundException", self.client.describe_secret, SecretId=name
+        )
+
+        existing, _ = self.create("both-put", SecretString="x")
+        self.assert_client_error(
+            "InvalidParameterException",
+            self.client.put_secret_value,
+            SecretId=existing,
+            SecretString="text",
+            SecretBinary=b"bytes",
+        )
+
+    def test_invalid_name_is_validation_exception(self):
+        bad = f"bad name!*{uuid.uuid4().hex}"
+        self.assert_client_error(
+            "ValidationException", self.client.create_secret, Name=bad, SecretString="x"
+        )
+        self.assert_client_error(
+            "ValidationException", self.client.get_secret_value, SecretId=bad
+        )
+
+    def test_recovery_window_out_of_range_is_invalid_parameter(self):
+        name, _ = self.create("window", SecretString="x")
+        for days in (3, 31):
+            with self.subTest(days=days):
+                self.assert_client_error(
+                    "InvalidParameterException",
+                    self.client.delete_secret,
+                    SecretId=name,
+                    RecoveryWindowInDays=days,
+                )
+        described = self.client.describe_secret(SecretId=name)
+        self.assertNotIn("DeletedDate", described, "the secret must not be deleted")
+        self.assertEqual(self.get_value(name)["SecretString"], "x")
+
+    def test_recovery_window_with_force_delete_is_invalid_parameter(self):
+        name, _ = self.create("window-force", SecretString="x")
+        self.assert_client_error(
+            "InvalidParameterException",
+            self.client.delete_secret,
+            SecretId=name,
+            RecoveryWindowInDays=7,
+            ForceDeleteWithoutRecovery=True,
+        )
+        self.assertEqual(self.get_value(name)["SecretString"], "x")
+
+    def test_put_secret_value_without_value_is_invalid_request(self):
+        name, _ = self.create("no-value", SecretString="x")
+        self.assert_client_error(
+            "InvalidRequestException", self.client.put_secret_value, SecretId=name
+        )
+
+
+class AwsCliTest(unittest.TestCase):
+    """The same API through the unmodified aws CLI, run as a subprocess."""
+
+    maxDiff = None
+
+    def run_cli(self, *arguments):
+        command = [
+            "aws",
+            "--endpoint-url",
+            endpoint(),
+            "--region",
+            REGION,
+            "--output",
+            "json",
+            "secretsmanager",
+            *arguments,
+        ]
+        return subprocess.run(
+            command,
+            env=dict(os.environ),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT_SECONDS,
+            check=False,
+        )
+
+    def cli(self, *arguments):
+        """Runs the CLI, asserts success and returns the parsed JSON output ({} if none)."""
+        result = self.run_cli(*arguments)
+        self.assertEqual(
+            result.returncode,
+            0,
+            f"aws secretsmanager {' '.join(arguments)} failed "
+            f"(exit {result.returncode}):\nstdout: {result.stdout}\nstderr: {result.stderr}",
+        )
+        if not result.stdout.strip():
+            return {}
+        try:
+            return json.loads(result.stdout)
+        except json.JSONDecodeError as error:
+            self.fail(f"the CLI printed something that is not JSON ({error}): {result.stdout!r}")
+
+    def cli_error(self, code, *arguments):
+        """Runs the CLI, asserts it fails with `code` in stderr, returns stderr."""
+        result = self.run_cli(*arguments)
+        self.assertNotEqual(
+            result.returncode,
+            0,
+            f"aws secretsmanager {' '.join(arguments)} should have failed; stdout: {result.stdout}",
+        )
+        self.assertIn(
+            f"({code})",
+            result.stderr,
+            f"expected {code} in stderr (exit {result.returncode}): {result.stderr}",
+        )
+        return result.stderr
+
+    def cli_timestamp(self, value):
+        """The CLI prints timestamps as received (epoch seconds) or as ISO 8601 text."""
+        if isinstance(value, (int, float)):
+            return datetime.datetime.fromtimestamp(value, datetime.timezone.utc)
+        self.assertIsInstance(value, str, f"unexpected timestamp {value!r}")
+        parsed = datetime.datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+        return parsed
+
+    def stages_of(self, listing):
+        return {
+            entry["VersionId"]: sorted(entry.get("VersionStages", []))
+            for entry in listing["Versions"]
+        }
+
+    def test_cli_secret_lifecycle(self):
+        name = unique_name("cli")
+        created = self.cli("create-secret", "--name", name, "--secret-string", "cli-one")
+        self.assertEqual(created["Name"], name)
+        self.assertTrue(created["ARN"].startswith(arn_prefix(name)), created["ARN"])
+        first = created["VersionId"]
+
+        updated = self.cli("update-secret", "--secret-id", name, "--secret-string", "cli-two")
+        self.assertEqual(updated["Name"], name)
+        self.assertEqual(updated["ARN"], created["ARN"])
+        second = updated["VersionId"]
+        self.assertNotEqual(second, first)
+
+        value = self.cli("get-secret-value", "--secret-id", name)
+        self.assertEqual(value["Name"], name)
+        self.assertEqual(value["ARN"], created["ARN"])
+        self.assertEqual(value["SecretString"], "cli-two")
+        self.assertEqual(value["VersionId"], second)
+        self.assertEqual(value["VersionStages"], ["AWSCURRENT"])
+        self.assertLess(
+            abs(self.cli_timestamp(value["CreatedDate"]) - utc_now()), CLOCK_TOLERANCE
+        )
+
+        previous = self.cli(
+            "get-secret-value", "--secret-id", name, "--version-stage", "AWSPREVIOUS"
+        )
+        self.assertEqual(previous["SecretString"], "cli-one")
+        self.assertEqual(previous["VersionId"], first)
+
+        token = str(uuid.uuid4())
+        put = self.cli(
+            "put-secret-value",
+            "--secret-id",
+            name,
+            "--secret-string",
+            "cli-three",
+            "--client-request-token",
+            token,
+        )
+        self.assertEqual(put["VersionId"], token)
+        self.assertEqual(put["VersionStages"], ["AWSCURRENT"])
+        self.assertEqual(self.cli("get-secret-value", "--secret-id", name)["SecretString"], "cli-three")
+
+        listing = self.cli("list-secret-version-ids", "--secret-id", name)
+        self.assertEqual(listing["Name"], name)
+        self.assertEqual(listing["ARN"], created["ARN"])
+        self.assertEqual(
+            self.stages_of(listing), {second: ["AWSPREVIOUS"], token: ["AWSCURRENT"]}
+        )
+        everything = self.cli(
+            "list-secret-version-ids", "--secret-id", name, "--include-deprecated"
+        )
+        self.assertEqual(
+            self.stages_of(everything),
+            {first: [], second: ["AWSPREVIOUS"], token: ["AWSCURRENT"]},
+        )
+
+        deleted = self.cli(
+            "delete-secret", "--secret-id", name, "--recovery-window-in-days", "7"
+        )
+        self.assertEqual(deleted["Name"], name)
+        self.assertEqual(deleted["ARN"], created["ARN"])
+        deletion = self.cli_timestamp(deleted["DeletionDate"])
+        self.assertLess(
+            abs(deletion - (utc_now() + datetime.timedelta(days=7))), CLOCK_TOLERANCE
+        )
+        self.cli_error("InvalidRequestException", "get-secret-value", "--secret-id", name)
+        described = self.cli("describe-secret", "--secret-id", name)
+        self.assertIn("DeletedDate", described)
+
+        restored = self.cli("restore-secret", "--secret-id", name)
+        self.assertEqual(restored["Name"], name)
+        self.assertEqual(restored["ARN"], created["ARN"])
+        self.assertEqual(self.cli("get-secret-value", "--secret-id", name)["SecretString"], "cli-three")
+
+        self.cli("delete-secret", "--secret-id", name, "--force-delete-without-recovery")
+        self.cli_error("ResourceNotFoundException", "describe-secret", "--secret-id", name)
+
+    def test_cli_binary_secret_from_file(self):
+        name = unique_name("cli-binary")
+        payload = bytes(range(256))
+        self.cli("create-secret", "--name", name, "--secret-string", "text")
+        with tempfile.TemporaryDirectory() as directory:
+            path = os.path.join(directory, "payload.bin")
+            with open(path, "wb") as file:
+                file.write(payload)
+            put = self.cli(
+                "put-secret-value", "--secret-id", name, "--secret-binary", f"fileb://{path}"
+            )
+        self.assertEqual(put["VersionStages"], ["AWSCURRENT"])
+        value = self.cli("get-secret-value", "--secret-id", name)
+        self.assertNotIn("SecretString", value)
+        self.assertEqual(base64.b64decode(value["SecretBinary"]), payload)
+        self.assertEqual(value["VersionId"], put["VersionId"])
+
+    def test_cli_missing_secret_is_resource_not_found(self):
+        stderr = self.cli_error(
+            "ResourceNotFoundException",
+            "get-secret-value",
+            "--secret-id",
+            unique_name("cli-missing"),
+        )
+        self.assertIn("GetSecretValue", stderr)
+
+    def test_cli_invalid_recovery_window_is_invalid_parameter(self):
+        name = unique_name("cli-window")
+        self.cli("create-secret", "--name", name, "--secret-string", "x")
+        self.cli_error(
+            "InvalidParameterException",
+            "delete-secret",
+            "--secret-id",
+            name,
+            "--recovery-window-in-days",
+            "3",
+        )
+        self.assertEqual(self.cli("get-secret-value", "--secret-id", name)["SecretString"], "x")
+
+
+def main():
+    try:
+        endpoint()
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    program = unittest.main(module=__name__, verbosity=2, exit=False)
+    return 0 if program.result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
