@@ -233,4 +233,12 @@ async fn replica_regions_are_checked_before_replication_is_refused() {
     assert!(message.contains("not supported"), "{message}");
     let (code, _) = error_of(client.describe_secret().secret_id("r").send().await);
     assert_eq!(code, "ResourceNotFoundException", "nothing was created");
+    // ForceOverwriteReplicaSecret without replicas asks for nothing special.
+    client
+        .create_secret()
+        .name("r")
+        .force_overwrite_replica_secret(false)
+        .send()
+        .await
+        .expect("create");
 }

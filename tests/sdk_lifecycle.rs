@@ -318,6 +318,24 @@ async fn update_without_a_value_changes_metadata_only() {
         .await;
     assert_eq!(versions.expect("list").versions().len(), 1);
 
+    // An update that changes nothing leaves the secret as it was.
+    let changed = described.last_changed_date().map(|d| d.secs());
+    server.advance_days(1);
+    client
+        .update_secret()
+        .secret_id("meta")
+        .description("new description")
+        .send()
+        .await
+        .expect("no-op update");
+    let described = client
+        .describe_secret()
+        .secret_id("meta")
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(described.last_changed_date().map(|d| d.secs()), changed);
+
     // An empty KmsKeyId goes back to the managed key, which DescribeSecret does not show.
     client
         .update_secret()

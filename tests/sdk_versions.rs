@@ -281,6 +281,16 @@ async fn put_with_stages_moves_only_those_labels() {
     assert_eq!(deprecated.len(), 1);
     assert_eq!(deprecated[0].version_id(), Some(v1.as_str()));
     assert_eq!(deprecated[0].kms_key_ids(), ["DefaultEncryptionKey"]);
+    // A deprecated version is still readable by its id, without labels.
+    let old = client
+        .get_secret_value()
+        .secret_id("s")
+        .version_id(&v1)
+        .send()
+        .await
+        .expect("get deprecated");
+    assert_eq!(old.secret_string(), Some("v1"));
+    assert!(old.version_stages().is_empty());
 }
 
 #[tokio::test]

@@ -150,6 +150,8 @@ pub struct GetSecretValueOutput {
         serialize_with = "secret_string::serialize"
     )]
     pub secret_string: Option<SecretString>,
+    /// Empty (and then omitted) for a deprecated version read by its id.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub version_stages: Vec<String>,
     #[serde(with = "epoch_seconds")]
     pub created_date: Timestamp,

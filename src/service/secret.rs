@@ -75,7 +75,12 @@ impl Service {
                 ));
             }
         }
-        if input.add_replica_regions.is_some() || input.force_overwrite_replica_secret.is_some() {
+        // `ForceOverwriteReplicaSecret` alone (tools send `false` by default) asks for nothing.
+        if input
+            .add_replica_regions
+            .as_ref()
+            .is_some_and(|regions| !regions.is_empty())
+        {
             return Err(ApiError::new(
                 ErrorCode::InvalidRequestException,
                 "Replication to other regions is not supported by this version of Coffer.",
@@ -219,10 +224,12 @@ impl Service {
                 let version = new_version(&secret, token, now);
                 secret.add_version(version, &[AWSCURRENT.to_owned()], now)?;
             }
-            secret.last_changed_at = now;
-            let values = new_values(token.as_deref(), stored.as_ref());
-            if !self.save(&before, &secret, &values).await? {
-                return Ok(Attempt::Lost);
+            if secret != before {
+                secret.last_changed_at = now;
+                let values = new_values(token.as_deref(), stored.as_ref());
+                if !self.save(&before, &secret, &values).await? {
+                    return Ok(Attempt::Lost);
+                }
             }
             Ok(Attempt::Done(UpdateSecretOutput {
                 arn: secret.arn,

@@ -16,12 +16,22 @@ impl CofferProcess {
     /// Starts `coffer serve` on a free loopback port with `extra` arguments and waits until it
     /// prints the address it listens on.
     pub fn serve(extra: &[&str]) -> CofferProcess {
+        CofferProcess::spawn(extra, "warn", Stdio::inherit())
+    }
+
+    /// Like [`CofferProcess::serve`], with logs at `level` written to the file `log`.
+    pub fn serve_logging_to(extra: &[&str], level: &str, log: &Path) -> CofferProcess {
+        let file = std::fs::File::create(log).expect("create the log file");
+        CofferProcess::spawn(extra, level, Stdio::from(file))
+    }
+
+    fn spawn(extra: &[&str], level: &str, stderr: Stdio) -> CofferProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_coffer"))
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", level)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("start the coffer binary");
         let stdout = child.stdout.take().expect("piped stdout");
