@@ -3,19 +3,11 @@
 mod common;
 
 use aws_sdk_secretsmanager::Client;
-use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region, retry::RetryConfig};
 use aws_sdk_secretsmanager::primitives::Blob;
 use common::process::CofferProcess;
 
 fn client(endpoint: &str) -> Client {
-    let config = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("AKIDLEAKS", "unused", None, None, "tests"))
-        .retry_config(RetryConfig::disabled())
-        .build();
-    Client::from_conf(config)
+    common::sdk_client(endpoint, "us-east-1")
 }
 
 #[tokio::test]

@@ -92,6 +92,21 @@ pub struct Version {
     pub kms_key_id: Option<String>,
 }
 
+impl Version {
+    /// A version created at `created_at`, not yet labelled nor placed (see
+    /// [`Secret::add_version`]).
+    pub fn new(id: &str, created_at: Timestamp, kms_key_id: Option<String>) -> Version {
+        Version {
+            id: id.to_owned(),
+            ordinal: 0,
+            created_at,
+            stages: Vec::new(),
+            last_accessed_day: None,
+            kms_key_id,
+        }
+    }
+}
+
 /// Why a change to the versions of a secret is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VersionRuleError {

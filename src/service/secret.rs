@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::model::{AWSCURRENT, Deletion, Secret, Tag, Version, VersionChanges};
-use super::validate::{check_name, check_secret_id, new_arn, parse_arn, require_token};
+use super::validate::{check_name, checked_secret_id, new_arn, parse_arn, token_for_value};
 use super::value::{incoming_value, same_value, token_in_use};
 use super::{Attempt, Service, marked_for_deletion, retry_on_conflict};
 use crate::auth::Principal;
@@ -29,18 +29,6 @@ fn kms_key_reference(kms_key_id: String) -> Option<String> {
     Some(kms_key_id).filter(|key| !key.is_empty())
 }
 
-/// A new version's metadata, created now under the secret's current key.
-fn new_version(secret: &Secret, version_id: &str, now: Timestamp) -> Version {
-    Version {
-        id: version_id.to_owned(),
-        ordinal: 0,
-        created_at: now,
-        stages: Vec::new(),
-        last_accessed_day: None,
-        kms_key_id: secret.kms_key_id.clone(),
-    }
-}
-
 /// The value of a new version, paired with its id, as the store takes it.
 fn new_values<'a>(
     version_id: Option<&'a str>,
@@ -62,10 +50,7 @@ impl Service {
         let name = input.name.unwrap_or_default();
         check_name(&name)?;
         let value = incoming_value(input.secret_string, input.secret_binary)?;
-        let token = match &value {
-            Some(_) => Some(require_token(input.client_request_token.as_ref())?.to_owned()),
-            None => None,
-        };
+        let token = token_for_value(value.as_ref(), input.client_request_token.as_ref())?;
         for replica in input.add_replica_regions.iter().flatten() {
             let region = replica.region.as_deref().unwrap_or_default();
             if region.is_empty() || region == principal.scope.region {
@@ -113,7 +98,7 @@ impl Service {
             versions: Vec::new(),
         };
         if let Some(token) = &token {
-            let version = new_version(&secret, token, now);
+            let version = Version::new(token, now, secret.kms_key_id.clone());
             secret.add_version(version, &[AWSCURRENT.to_owned()], now)?;
         }
         let stored = value.as_ref().map(StoredValue::from_value);
@@ -184,13 +169,9 @@ impl Service {
         principal: &Principal,
         input: UpdateSecretInput,
     ) -> Result<UpdateSecretOutput, ApiError> {
-        let secret_id = input.secret_id.unwrap_or_default();
-        check_secret_id(&secret_id)?;
+        let secret_id = checked_secret_id(input.secret_id)?;
         let value = incoming_value(input.secret_string, input.secret_binary)?;
-        let token = match &value {
-            Some(_) => Some(require_token(input.client_request_token.as_ref())?.to_owned()),
-            None => None,
-        };
+        let token = token_for_value(value.as_ref(), input.client_request_token.as_ref())?;
         let stored = value.as_ref().map(StoredValue::from_value);
         let kms_key_id = input.kms_key_id.map(kms_key_reference);
         retry_on_conflict!({
@@ -221,7 +202,7 @@ impl Service {
                 secret.secret_type = Some(secret_type.clone());
             }
             if let Some(token) = &token {
-                let version = new_version(&secret, token, now);
+                let version = Version::new(token, now, secret.kms_key_id.clone());
                 secret.add_version(version, &[AWSCURRENT.to_owned()], now)?;
             }
             if secret != before {
@@ -244,8 +225,7 @@ impl Service {
         principal: &Principal,
         input: DescribeSecretInput,
     ) -> Result<DescribeSecretOutput, ApiError> {
-        let secret_id = input.secret_id.unwrap_or_default();
-        check_secret_id(&secret_id)?;
+        let secret_id = checked_secret_id(input.secret_id)?;
         let secret = self.find(principal, &secret_id).await?;
         let versions_to_stages: BTreeMap<String, Vec<String>> = secret
             .versions
@@ -284,8 +264,7 @@ impl Service {
         principal: &Principal,
         input: DeleteSecretInput,
     ) -> Result<DeleteSecretOutput, ApiError> {
-        let secret_id = input.secret_id.unwrap_or_default();
-        check_secret_id(&secret_id)?;
+        let secret_id = checked_secret_id(input.secret_id)?;
         let force = input.force_delete_without_recovery.unwrap_or(false);
         if let Some(days) = input.recovery_window_in_days
             && !(MIN_RECOVERY_DAYS..=MAX_RECOVERY_DAYS).contains(&days)
@@ -373,8 +352,7 @@ impl Service {
         principal: &Principal,
         input: RestoreSecretInput,
     ) -> Result<RestoreSecretOutput, ApiError> {
-        let secret_id = input.secret_id.unwrap_or_default();
-        check_secret_id(&secret_id)?;
+        let secret_id = checked_secret_id(input.secret_id)?;
         retry_on_conflict!({
             let before = self.find(principal, &secret_id).await?;
             let mut secret = before.clone();

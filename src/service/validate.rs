@@ -33,6 +33,13 @@ pub fn check_secret_id(secret_id: &str) -> Result<(), ApiError> {
     if valid { Ok(()) } else { Err(invalid_name()) }
 }
 
+/// The `SecretId` of a request, checked.
+pub fn checked_secret_id(secret_id: Option<String>) -> Result<String, ApiError> {
+    let secret_id = secret_id.unwrap_or_default();
+    check_secret_id(&secret_id)?;
+    Ok(secret_id)
+}
+
 fn invalid_name() -> ApiError {
     ApiError::new(
         ErrorCode::ValidationException,
@@ -86,6 +93,16 @@ pub fn new_arn(region: &str, account_id: &str, name: &str) -> String {
         .map(char::from)
         .collect();
     format!("arn:aws:secretsmanager:{region}:{account_id}:secret:{name}-{suffix}")
+}
+
+/// The version id for `value`, when there is a value (see [`require_token`]).
+pub fn token_for_value<T>(
+    value: Option<&T>,
+    token: Option<&String>,
+) -> Result<Option<String>, ApiError> {
+    value
+        .map(|_| require_token(token).map(str::to_owned))
+        .transpose()
 }
 
 /// The version id of a new value. SDKs and the CLI always send a `ClientRequestToken`; a raw

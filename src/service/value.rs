@@ -5,7 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::model::{AWSCURRENT, Secret, Version};
-use super::validate::{check_secret_id, require_token};
+use super::validate::{checked_secret_id, require_token};
 use super::{Attempt, Service, retry_on_conflict};
 use crate::auth::Principal;
 use crate::crypto::{SecretBytes, SecretString, SecretValue};
@@ -73,8 +73,7 @@ impl Service {
         principal: &Principal,
         input: GetSecretValueInput,
     ) -> Result<GetSecretValueOutput, ApiError> {
-        let secret_id = input.secret_id.unwrap_or_default();
-        check_secret_id(&secret_id)?;
+        let secret_id = checked_secret_id(input.secret_id)?;
         let secret = self.find_live(principal, &secret_id).await?;
         let version = select_version(
             &secret,
@@ -130,8 +129,7 @@ impl Service {
         principal: &Principal,
         input: PutSecretValueInput,
     ) -> Result<PutSecretValueOutput, ApiError> {
-        let secret_id = input.secret_id.unwrap_or_default();
-        check_secret_id(&secret_id)?;
+        let secret_id = checked_secret_id(input.secret_id)?;
         let Some(value) = incoming_value(input.secret_string, input.secret_binary)? else {
             return Err(ApiError::new(
                 ErrorCode::InvalidRequestException,
@@ -163,14 +161,7 @@ impl Service {
             if secret.versions.is_empty() && !labels.iter().any(|label| label == AWSCURRENT) {
                 labels.push(AWSCURRENT.to_owned());
             }
-            let version = Version {
-                id: token.to_owned(),
-                ordinal: 0,
-                created_at: now,
-                stages: Vec::new(),
-                last_accessed_day: None,
-                kms_key_id: secret.kms_key_id.clone(),
-            };
+            let version = Version::new(token, now, secret.kms_key_id.clone());
             secret.add_version(version, &labels, now)?;
             secret.last_changed_at = now;
             let new_value = [NewValue {
@@ -198,8 +189,7 @@ impl Service {
         principal: &Principal,
         input: ListSecretVersionIdsInput,
     ) -> Result<ListSecretVersionIdsOutput, ApiError> {
-        let secret_id = input.secret_id.unwrap_or_default();
-        check_secret_id(&secret_id)?;
+        let secret_id = checked_secret_id(input.secret_id)?;
         let secret = self.find(principal, &secret_id).await?;
         let start_below = input
             .next_token
@@ -251,8 +241,7 @@ impl Service {
         principal: &Principal,
         input: UpdateSecretVersionStageInput,
     ) -> Result<UpdateSecretVersionStageOutput, ApiError> {
-        let secret_id = input.secret_id.unwrap_or_default();
-        check_secret_id(&secret_id)?;
+        let secret_id = checked_secret_id(input.secret_id)?;
         let label = input.version_stage.unwrap_or_default();
         retry_on_conflict!({
             let before = self.find_live(principal, &secret_id).await?;

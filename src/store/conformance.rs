@@ -44,14 +44,7 @@ fn value(text: &str) -> StoredValue {
 }
 
 fn with_version(mut secret: Secret, version_id: &str) -> Secret {
-    let version = Version {
-        id: version_id.into(),
-        ordinal: 0,
-        created_at: T0,
-        stages: Vec::new(),
-        last_accessed_day: None,
-        kms_key_id: None,
-    };
+    let version = Version::new(version_id, T0, None);
     secret
         .add_version(version, &[AWSCURRENT.to_owned()], T0)
         .unwrap_or_else(|error| panic!("{error:?}"));

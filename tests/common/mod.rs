@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::config::timeout::TimeoutConfig;
 use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region, retry::RetryConfig};
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
 use coffer::clock::{Clock, ManualClock, Timestamp};
@@ -68,25 +69,7 @@ impl TestServer {
     }
 
     pub fn client_in(&self, region: &str) -> Client {
-        let config = aws_sdk_secretsmanager::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .endpoint_url(&self.endpoint)
-            .region(Region::new(region.to_owned()))
-            .credentials_provider(Credentials::new(
-                "AKIDCOFFERTEST",
-                "not-checked-yet",
-                None,
-                None,
-                "tests",
-            ))
-            .retry_config(RetryConfig::disabled())
-            .timeout_config(
-                aws_sdk_secretsmanager::config::timeout::TimeoutConfig::builder()
-                    .operation_timeout(Duration::from_secs(30))
-                    .build(),
-            )
-            .build();
-        Client::from_conf(config)
+        sdk_client(&self.endpoint, region)
     }
 
     pub fn now(&self) -> Timestamp {
@@ -124,3 +107,27 @@ where
     }
 }
 pub mod process;
+
+/// An SDK client for a Coffer at `endpoint`, signing for `region`, with retries off (so a
+/// failure shows at once).
+pub fn sdk_client(endpoint: &str, region: &str) -> Client {
+    let config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new(region.to_owned()))
+        .credentials_provider(Credentials::new(
+            "AKIDCOFFERTEST",
+            "not-checked-yet",
+            None,
+            None,
+            "tests",
+        ))
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_timeout(Duration::from_secs(30))
+                .build(),
+        )
+        .build();
+    Client::from_conf(config)
+}

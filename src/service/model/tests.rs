@@ -29,14 +29,7 @@ fn secret() -> Secret {
 }
 
 fn version(id: &str, created_at: Timestamp) -> Version {
-    Version {
-        id: id.into(),
-        ordinal: 0,
-        created_at,
-        stages: Vec::new(),
-        last_accessed_day: None,
-        kms_key_id: None,
-    }
+    Version::new(id, created_at, None)
 }
 
 fn stages(labels: &[&str]) -> Vec<String> {
