@@ -22,8 +22,6 @@ use crate::protocol::{ApiError, ErrorCode};
 use crate::store::{Store, StoreError};
 use model::{Secret, VersionRuleError};
 
-pub use secret::PURGE_BATCH;
-
 /// How often a change is re-applied after losing a race before the caller is told to retry.
 const MAX_ATTEMPTS: u32 = 100;
 

@@ -19,7 +19,7 @@ use crate::protocol::{ApiError, ErrorCode};
 use crate::store::{NewValue, SecretWrite, StoreError, StoredValue};
 
 /// Secrets purged per store query by the deletion job.
-pub const PURGE_BATCH: usize = 100;
+const PURGE_BATCH: usize = 100;
 
 const MIN_RECOVERY_DAYS: i64 = 7;
 const MAX_RECOVERY_DAYS: i64 = 30;
