@@ -174,7 +174,11 @@ fn read_transaction<R>(
 ) -> Result<R, StoreError> {
     connection.execute_batch("BEGIN").map_err(backend)?;
     let result = work(connection);
-    connection.execute_batch("COMMIT").map_err(backend)?;
+    if let Err(error) = connection.execute_batch("COMMIT") {
+        // Never hand a connection back to the pool with a transaction still open.
+        let _ = connection.execute_batch("ROLLBACK");
+        return Err(backend(error));
+    }
     result
 }
 
