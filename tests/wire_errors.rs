@@ -321,3 +321,79 @@ async fn oversized_bodies_are_refused() {
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     assert!(answer.error_type.is_some());
 }
+
+/// Whatever the body, a client mistake is a 400, never a 500 and never a dropped connection.
+#[test]
+fn arbitrary_bodies_never_cause_a_server_error() {
+    use proptest::prelude::*;
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let router = router();
+    let operations = [
+        "CreateSecret",
+        "UpdateSecret",
+        "PutSecretValue",
+        "GetSecretValue",
+        "DescribeSecret",
+        "ListSecretVersionIds",
+        "UpdateSecretVersionStage",
+        "DeleteSecret",
+        "RestoreSecret",
+    ];
+    // Bodies built from the operations' own member names and a mix of JSON values, so that most
+    // of them get past the JSON parser and reach validation and the service.
+    let member = prop::sample::select(vec![
+        "Name",
+        "SecretId",
+        "SecretString",
+        "SecretBinary",
+        "ClientRequestToken",
+        "VersionId",
+        "VersionStage",
+        "VersionStages",
+        "MoveToVersionId",
+        "RemoveFromVersionId",
+        "RecoveryWindowInDays",
+        "ForceDeleteWithoutRecovery",
+        "MaxResults",
+        "NextToken",
+        "IncludeDeprecated",
+        "Description",
+        "KmsKeyId",
+        "Tags",
+        "AddReplicaRegions",
+    ]);
+    let value = prop_oneof![
+        Just("null".to_owned()),
+        any::<bool>().prop_map(|b| b.to_string()),
+        any::<i64>().prop_map(|n| n.to_string()),
+        "[a-zA-Z0-9/_+=.@ !:-]{0,70}".prop_map(|s| format!("{s:?}")),
+        Just(r#"["AWSCURRENT","x"]"#.to_owned()),
+        Just(r#"[{"Key":"k","Value":"v"}]"#.to_owned()),
+        Just("{}".to_owned()),
+    ];
+    let body = prop::collection::vec((member, value), 0..6).prop_map(|members| {
+        let fields: Vec<String> = members
+            .iter()
+            .map(|(name, value)| format!("{name:?}:{value}"))
+            .collect();
+        format!("{{{}}}", fields.join(","))
+    });
+    let strategy = (
+        prop::sample::select(operations.to_vec()),
+        prop_oneof![4 => body, 1 => "\\PC{0,80}"],
+    );
+    let mut runner =
+        proptest::test_runner::TestRunner::new(proptest::test_runner::Config::with_cases(600));
+    runner
+        .run(&strategy, |(operation, body)| {
+            let answer = runtime.block_on(send(&router, call(operation, &body)));
+            prop_assert!(
+                answer.status == StatusCode::OK || answer.status == StatusCode::BAD_REQUEST,
+                "{operation} {body} -> {} {:?}",
+                answer.status,
+                answer.body
+            );
+            Ok(())
+        })
+        .expect("no server errors");
+}

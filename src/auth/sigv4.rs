@@ -148,6 +148,23 @@ mod tests {
         assert_eq!(parsed, Ok(("K".into(), "eu-west-3".into())));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_headers_never_panic(header in "\\PC{0,200}") {
+            let _ = parse_authorization(&header);
+        }
+
+        #[test]
+        fn near_miss_headers_never_panic(
+            credential in "[A-Za-z0-9/_=-]{0,60}",
+            signed in "[a-z;-]{0,30}",
+            signature in "[0-9a-fA-F]{0,70}",
+        ) {
+            let header = format!("{ALGORITHM} Credential={credential}, SignedHeaders={signed}, Signature={signature}");
+            let _ = parse_authorization(&header);
+        }
+    }
+
     #[test]
     fn malformed_headers_say_what_is_missing() {
         let cases = [
