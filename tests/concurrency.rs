@@ -24,13 +24,7 @@ async fn concurrent_updates_on_disk() {
 
 async fn concurrent_updates_keep_one_current_and_lose_no_version(server: TestServer) {
     let client = server.client();
-    client
-        .create_secret()
-        .name("hot")
-        .secret_string("initial")
-        .send()
-        .await
-        .expect("create");
+    common::create(&client, "hot", "initial").await;
 
     let writers = 32;
     let mut tasks = Vec::new();

@@ -15,27 +15,14 @@ async fn secrets_survive_a_graceful_restart() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let server = CofferProcess::serve_data_dir(dir.path());
     let sm = client(&server.endpoint);
-    let arn = sm
-        .create_secret()
-        .name("kept")
-        .secret_string("v1")
-        .send()
-        .await
-        .expect("create")
-        .arn
-        .expect("ARN");
+    let arn = common::create(&sm, "kept", "v1").await.arn.expect("ARN");
     sm.update_secret()
         .secret_id("kept")
         .secret_string("v2")
         .send()
         .await
         .expect("update");
-    sm.create_secret()
-        .name("to-delete")
-        .secret_string("x")
-        .send()
-        .await
-        .expect("create");
+    common::create(&sm, "to-delete", "x").await;
     sm.delete_secret()
         .secret_id("to-delete")
         .recovery_window_in_days(7)

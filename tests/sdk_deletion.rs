@@ -11,13 +11,7 @@ use common::{TestServer, error_of};
 async fn the_recovery_window_is_checked() {
     let server = TestServer::start().await;
     let client = server.client();
-    client
-        .create_secret()
-        .name("s")
-        .secret_string("v")
-        .send()
-        .await
-        .expect("create");
+    common::create(&client, "s", "v").await;
     for days in [0, 6, 31] {
         let (code, message) = error_of(
             client
@@ -63,13 +57,7 @@ async fn the_recovery_window_is_checked() {
 async fn a_secret_pending_deletion_refuses_changes_but_can_be_described_and_restored() {
     let server = TestServer::start().await;
     let client = server.client();
-    client
-        .create_secret()
-        .name("s")
-        .secret_string("v")
-        .send()
-        .await
-        .expect("create");
+    common::create(&client, "s", "v").await;
     client
         .delete_secret()
         .secret_id("s")
@@ -195,13 +183,7 @@ async fn force_deletion_is_immediate_even_for_missing_or_pending_secrets() {
         Some(server.now().as_millis() / 1000)
     );
 
-    client
-        .create_secret()
-        .name("pending")
-        .secret_string("v")
-        .send()
-        .await
-        .expect("create");
+    common::create(&client, "pending", "v").await;
     client
         .delete_secret()
         .secret_id("pending")
@@ -300,13 +282,7 @@ async fn the_purge_removes_secrets_once_their_window_ends() {
 async fn the_purge_job_runs_in_the_background() {
     let server = TestServer::start().await;
     let client = server.client();
-    client
-        .create_secret()
-        .name("s")
-        .secret_string("v")
-        .send()
-        .await
-        .expect("create");
+    common::create(&client, "s", "v").await;
     client
         .delete_secret()
         .secret_id("s")

@@ -108,13 +108,7 @@ async fn string_and_binary_are_exclusive() {
         (code.as_str(), message.as_str()),
         ("InvalidParameterException", both)
     );
-    client
-        .create_secret()
-        .name("s")
-        .secret_string("a")
-        .send()
-        .await
-        .expect("create");
+    common::create(&client, "s", "a").await;
     let (code, _) = error_of(
         client
             .update_secret()
@@ -147,13 +141,7 @@ async fn string_and_binary_are_exclusive() {
 async fn model_limits_are_validation_errors() {
     let server = TestServer::start().await;
     let client = server.client();
-    client
-        .create_secret()
-        .name("s")
-        .secret_string("v")
-        .send()
-        .await
-        .expect("create");
+    common::create(&client, "s", "v").await;
     let (code, message) = error_of(
         client
             .get_secret_value()

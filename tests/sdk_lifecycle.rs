@@ -177,13 +177,8 @@ async fn binary_values_round_trip() {
 async fn secrets_are_found_by_name_full_arn_and_partial_arn() {
     let server = TestServer::start().await;
     let client = server.client();
-    let arn = client
-        .create_secret()
-        .name("app/key")
-        .secret_string("v")
-        .send()
+    let arn = common::create(&client, "app/key", "v")
         .await
-        .expect("create")
         .arn
         .expect("ARN");
     let partial = &arn[..arn.len() - 7];
@@ -207,13 +202,8 @@ async fn secrets_are_found_by_name_full_arn_and_partial_arn() {
 async fn a_name_ending_like_an_arn_suffix_has_no_partial_arn() {
     let server = TestServer::start().await;
     let client = server.client();
-    let arn = client
-        .create_secret()
-        .name("looks-a1b2c3")
-        .secret_string("v")
-        .send()
+    let arn = common::create(&client, "looks-a1b2c3", "v")
         .await
-        .expect("names ending in -XXXXXX are accepted")
         .arn
         .expect("ARN");
     let partial = &arn[..arn.len() - 7];
@@ -242,22 +232,12 @@ async fn secrets_are_namespaced_per_region() {
     let server = TestServer::start().await;
     let east = server.client_in("us-east-1");
     let west = server.client_in("eu-west-1");
-    let east_arn = east
-        .create_secret()
-        .name("shared-name")
-        .secret_string("east")
-        .send()
+    let east_arn = common::create(&east, "shared-name", "east")
         .await
-        .expect("create east")
         .arn
         .expect("ARN");
-    let west_arn = west
-        .create_secret()
-        .name("shared-name")
-        .secret_string("west")
-        .send()
+    let west_arn = common::create(&west, "shared-name", "west")
         .await
-        .expect("the same name in another region")
         .arn
         .expect("ARN");
     assert!(
@@ -284,13 +264,7 @@ async fn secrets_are_namespaced_per_region() {
 async fn update_without_a_value_changes_metadata_only() {
     let server = TestServer::start().await;
     let client = server.client();
-    client
-        .create_secret()
-        .name("meta")
-        .secret_string("v")
-        .send()
-        .await
-        .expect("create");
+    common::create(&client, "meta", "v").await;
     let updated = client
         .update_secret()
         .secret_id("meta")
@@ -410,13 +384,7 @@ async fn a_secret_without_a_value_has_no_version() {
 async fn reads_record_the_day_of_access() {
     let server = TestServer::start().await;
     let client = server.client();
-    client
-        .create_secret()
-        .name("read-me")
-        .secret_string("v")
-        .send()
-        .await
-        .expect("create");
+    common::create(&client, "read-me", "v").await;
     let described = client
         .describe_secret()
         .secret_id("read-me")

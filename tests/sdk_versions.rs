@@ -35,13 +35,7 @@ fn labels(list: &[&str]) -> Vec<String> {
 async fn update_secret_retries_are_harmless_and_tokens_never_change_a_version() {
     let server = TestServer::start().await;
     let client = server.client();
-    client
-        .create_secret()
-        .name("s")
-        .secret_string("v0")
-        .send()
-        .await
-        .expect("create");
+    common::create(&client, "s", "v0").await;
     let t1 = token();
     let first = client
         .update_secret()
@@ -115,13 +109,7 @@ async fn update_secret_retries_are_harmless_and_tokens_never_change_a_version() 
 async fn put_secret_value_is_idempotent_per_token() {
     let server = TestServer::start().await;
     let client = server.client();
-    client
-        .create_secret()
-        .name("s")
-        .secret_string("v0")
-        .send()
-        .await
-        .expect("create");
+    common::create(&client, "s", "v0").await;
     let t = token();
     let put = || {
         client
@@ -195,13 +183,8 @@ async fn create_secret_retries_are_harmless() {
 async fn put_with_stages_moves_only_those_labels() {
     let server = TestServer::start().await;
     let client = server.client();
-    let v1 = client
-        .create_secret()
-        .name("s")
-        .secret_string("v1")
-        .send()
+    let v1 = common::create(&client, "s", "v1")
         .await
-        .expect("create")
         .version_id
         .expect("v1");
     let pending = client
@@ -297,13 +280,8 @@ async fn put_with_stages_moves_only_those_labels() {
 async fn update_secret_version_stage_checks_the_holder() {
     let server = TestServer::start().await;
     let client = server.client();
-    let v1 = client
-        .create_secret()
-        .name("s")
-        .secret_string("v1")
-        .send()
+    let v1 = common::create(&client, "s", "v1")
         .await
-        .expect("create")
         .version_id
         .expect("v1");
     let v2 = client
@@ -402,13 +380,8 @@ async fn update_secret_version_stage_checks_the_holder() {
 async fn get_secret_value_selects_by_id_stage_or_both() {
     let server = TestServer::start().await;
     let client = server.client();
-    let v1 = client
-        .create_secret()
-        .name("s")
-        .secret_string("v1")
-        .send()
+    let v1 = common::create(&client, "s", "v1")
         .await
-        .expect("create")
         .version_id
         .expect("v1");
     let get = || client.get_secret_value().secret_id("s");
@@ -451,13 +424,7 @@ async fn get_secret_value_selects_by_id_stage_or_both() {
 async fn list_secret_version_ids_pages() {
     let server = TestServer::start().await;
     let client = server.client();
-    client
-        .create_secret()
-        .name("s")
-        .secret_string("v0")
-        .send()
-        .await
-        .expect("create");
+    common::create(&client, "s", "v0").await;
     for n in 1..=6 {
         let stage = format!("label{n}");
         client
@@ -510,13 +477,7 @@ async fn list_secret_version_ids_pages() {
 async fn at_most_twenty_labels() {
     let server = TestServer::start().await;
     let client = server.client();
-    client
-        .create_secret()
-        .name("s")
-        .secret_string("v")
-        .send()
-        .await
-        .expect("create");
+    common::create(&client, "s", "v").await;
     let stages: Vec<String> = (0..19).map(|n| format!("L{n}")).collect();
     client
         .put_secret_value()
@@ -542,13 +503,7 @@ async fn at_most_twenty_labels() {
 async fn versions_are_pruned_above_one_hundred_but_never_younger_than_a_day() {
     let server = TestServer::start().await;
     let client = server.client();
-    let created = client
-        .create_secret()
-        .name("s")
-        .secret_string("v0")
-        .send()
-        .await
-        .expect("create");
+    let created = common::create(&client, "s", "v0").await;
     let oldest = created.version_id().expect("v0").to_owned();
     for n in 1..100 {
         client

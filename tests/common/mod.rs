@@ -131,3 +131,18 @@ pub fn sdk_client(endpoint: &str, region: &str) -> Client {
         .build();
     Client::from_conf(config)
 }
+
+/// Creates a secret with a string value; panics on failure.
+pub async fn create(
+    client: &Client,
+    name: &str,
+    value: &str,
+) -> aws_sdk_secretsmanager::operation::create_secret::CreateSecretOutput {
+    client
+        .create_secret()
+        .name(name)
+        .secret_string(value)
+        .send()
+        .await
+        .unwrap_or_else(|error| panic!("create {name}: {error:?}"))
+}
