@@ -336,7 +336,8 @@ pub async fn racing_saves_have_one_winner(store: Arc<dyn Store>) {
     assert_eq!(loaded.versions.len(), 2, "the losers wrote nothing");
 }
 
-/// Generates one `#[tokio::test]` per conformance test for a backend.
+/// Generates one `#[tokio::test]` per conformance test for a backend. `$make_store` gives the
+/// store and anything that must outlive it.
 macro_rules! conformance_tests {
     ($make_store:expr) => {
         $crate::store::conformance::conformance_tests!(@tests $make_store;
@@ -354,7 +355,8 @@ macro_rules! conformance_tests {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $test() {
-                let store: std::sync::Arc<dyn $crate::store::Store> = $make_store;
+                // The second element (a temporary directory, say) lives until the test ends.
+                let (store, _keep): (std::sync::Arc<dyn $crate::store::Store>, _) = $make_store;
                 $crate::store::conformance::$test(store).await;
             }
         )+

@@ -743,23 +743,21 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     mod in_memory {
-        crate::store::conformance::conformance_tests!(std::sync::Arc::new(
-            crate::store::sqlite::SqliteStore::in_memory()
-                .unwrap_or_else(|error| panic!("{error}"))
+        crate::store::conformance::conformance_tests!((
+            std::sync::Arc::new(
+                crate::store::sqlite::SqliteStore::in_memory()
+                    .unwrap_or_else(|error| panic!("{error}"))
+            ),
+            ()
         ));
     }
 
     mod on_disk {
         crate::store::conformance::conformance_tests!({
-            // The directory must outlive the store, so it is kept (left in the system's
-            // temporary directory) rather than removed when this block ends.
-            let dir = tempfile::tempdir()
-                .unwrap_or_else(|error| panic!("{error}"))
-                .keep();
-            std::sync::Arc::new(
-                crate::store::sqlite::SqliteStore::open(&dir.join("coffer.db"))
-                    .unwrap_or_else(|error| panic!("{error}")),
-            )
+            let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("{error}"));
+            let store = crate::store::sqlite::SqliteStore::open(&dir.path().join("coffer.db"))
+                .unwrap_or_else(|error| panic!("{error}"));
+            (std::sync::Arc::new(store), dir)
         });
     }
 }
