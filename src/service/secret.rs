@@ -110,9 +110,13 @@ impl Service {
                     secret.arn = new_arn(&scope.region, &scope.account_id, &name)
                 }
                 Err(StoreError::NameTaken) => {
-                    return self
+                    let existing = self
                         .create_over_existing(principal, &name, token.as_deref(), value.as_ref())
-                        .await;
+                        .await?;
+                    // `None`: the other secret was purged meanwhile, so try again.
+                    if let Some(output) = existing {
+                        return Ok(output);
+                    }
                 }
                 Err(error) => return Err(error.into()),
             }
@@ -126,18 +130,16 @@ impl Service {
     }
 
     /// CreateSecret found the name taken. A retry of the same create (same token, same value)
-    /// succeeds without change; anything else is refused.
+    /// succeeds without change; anything else is refused. `None` if the name is free again.
     async fn create_over_existing(
         &self,
         principal: &Principal,
         name: &str,
         token: Option<&str>,
         value: Option<&SecretValue>,
-    ) -> Result<CreateSecretOutput, ApiError> {
+    ) -> Result<Option<CreateSecretOutput>, ApiError> {
         let Some(existing) = self.store.load_by_name(&principal.scope, name).await? else {
-            return Err(ApiError::internal(
-                "a secret name was taken and freed during CreateSecret",
-            ));
+            return Ok(None);
         };
         if existing.is_pending_deletion() {
             return Err(ApiError::new(
@@ -151,12 +153,12 @@ impl Service {
             if !same_value(self, &existing, token, value).await? {
                 return Err(token_in_use(token, &existing));
             }
-            return Ok(CreateSecretOutput {
+            return Ok(Some(CreateSecretOutput {
                 arn: existing.arn,
                 name: existing.name,
                 version_id: Some(token.to_owned()),
                 replication_status: None,
-            });
+            }));
         }
         Err(ApiError::new(
             ErrorCode::ResourceExistsException,
