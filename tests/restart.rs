@@ -34,12 +34,7 @@ async fn secrets_survive_a_graceful_restart() {
 
     let server = CofferProcess::serve_data_dir(dir.path());
     let sm = client(&server.endpoint);
-    let current = sm
-        .get_secret_value()
-        .secret_id(&arn)
-        .send()
-        .await
-        .expect("get after restart");
+    let current = common::get(&sm, &arn).await;
     assert_eq!(current.secret_string(), Some("v2"));
     let previous = sm
         .get_secret_value()
@@ -48,12 +43,7 @@ async fn secrets_survive_a_graceful_restart() {
         .send()
         .await;
     assert_eq!(previous.expect("previous").secret_string(), Some("v1"));
-    let deleted = sm
-        .describe_secret()
-        .secret_id("to-delete")
-        .send()
-        .await
-        .expect("describe");
+    let deleted = common::describe(&sm, "to-delete").await;
     assert!(
         deleted.deleted_date().is_some(),
         "the pending deletion survived"

@@ -117,12 +117,7 @@ async fn a_secret_pending_deletion_refuses_changes_but_can_be_described_and_rest
         message,
         "You can't create this secret because a secret with this name is already scheduled for deletion."
     );
-    let described = client
-        .describe_secret()
-        .secret_id("s")
-        .send()
-        .await
-        .expect("describe");
+    let described = common::describe(&client, "s").await;
     assert_eq!(
         described.deleted_date().map(|d| d.secs()),
         Some(server.now().as_millis() / 1000)
@@ -258,18 +253,9 @@ async fn the_purge_removes_secrets_once_their_window_ends() {
     assert_eq!(server.service.purge_due().await.expect("purge"), 1);
     let (code, _) = error_of(client.describe_secret().secret_id("due").send().await);
     assert_eq!(code, "ResourceNotFoundException");
-    client
-        .describe_secret()
-        .secret_id("restored")
-        .send()
-        .await
-        .expect("restored secrets stay");
-    client
-        .describe_secret()
-        .secret_id("later")
-        .send()
-        .await
-        .expect("a longer window is still running");
+    // A restored secret stays, and a longer window is still running.
+    common::describe(&client, "restored").await;
+    common::describe(&client, "later").await;
     client
         .create_secret()
         .name("due")

@@ -38,12 +38,7 @@ async fn create_update_get_describe_delete_restore() {
     let v2 = updated.version_id().expect("a new version").to_owned();
     assert_ne!(v1, v2);
 
-    let current = client
-        .get_secret_value()
-        .secret_id(&arn)
-        .send()
-        .await
-        .expect("get");
+    let current = common::get(&client, &arn).await;
     assert_eq!(current.secret_string(), Some("second"));
     assert_eq!(current.version_id(), Some(v2.as_str()));
     assert_eq!(current.version_stages(), ["AWSCURRENT"]);
@@ -57,12 +52,7 @@ async fn create_update_get_describe_delete_restore() {
     assert_eq!(previous.secret_string(), Some("first"));
     assert_eq!(previous.version_id(), Some(v1.as_str()));
 
-    let described = client
-        .describe_secret()
-        .secret_id(&arn)
-        .send()
-        .await
-        .expect("describe");
+    let described = common::describe(&client, &arn).await;
     assert_eq!(described.name(), Some("prod/db/password"));
     assert_eq!(described.description(), Some("the database"));
     assert_eq!(described.kms_key_id(), None, "the managed key is not shown");
@@ -100,12 +90,7 @@ async fn create_update_get_describe_delete_restore() {
         message,
         "You can't perform this operation on the secret because it was marked for deletion."
     );
-    let described = client
-        .describe_secret()
-        .secret_id(&arn)
-        .send()
-        .await
-        .expect("describe deleted");
+    let described = common::describe(&client, &arn).await;
     assert!(described.deleted_date().is_some());
 
     client
@@ -114,19 +99,9 @@ async fn create_update_get_describe_delete_restore() {
         .send()
         .await
         .expect("restore");
-    let described = client
-        .describe_secret()
-        .secret_id(&arn)
-        .send()
-        .await
-        .expect("describe restored");
+    let described = common::describe(&client, &arn).await;
     assert!(described.deleted_date().is_none());
-    let current = client
-        .get_secret_value()
-        .secret_id(&arn)
-        .send()
-        .await
-        .expect("get restored");
+    let current = common::get(&client, &arn).await;
     assert_eq!(current.secret_string(), Some("second"));
 
     client
@@ -160,12 +135,7 @@ async fn binary_values_round_trip() {
         .send()
         .await
         .expect("create");
-    let got = client
-        .get_secret_value()
-        .secret_id("binary")
-        .send()
-        .await
-        .expect("get");
+    let got = common::get(&client, "binary").await;
     assert_eq!(
         got.secret_binary().map(|b| b.as_ref().to_vec()),
         Some(bytes)
@@ -244,12 +214,8 @@ async fn secrets_are_namespaced_per_region() {
         west_arn.starts_with("arn:aws:secretsmanager:eu-west-1:123456789012:secret:shared-name-")
     );
     let value = |client: aws_sdk_secretsmanager::Client| async move {
-        client
-            .get_secret_value()
-            .secret_id("shared-name")
-            .send()
+        common::get(&client, "shared-name")
             .await
-            .expect("get")
             .secret_string
             .expect("string")
     };
@@ -275,12 +241,7 @@ async fn update_without_a_value_changes_metadata_only() {
         .expect("update");
     assert_eq!(updated.version_id(), None, "no version was created");
     assert_eq!(updated.name(), Some("meta"));
-    let described = client
-        .describe_secret()
-        .secret_id("meta")
-        .send()
-        .await
-        .expect("describe");
+    let described = common::describe(&client, "meta").await;
     assert_eq!(described.description(), Some("new description"));
     assert_eq!(described.kms_key_id(), Some("alias/team-key"));
     assert_eq!(described.version_ids_to_stages().map(|m| m.len()), Some(1));
@@ -302,12 +263,7 @@ async fn update_without_a_value_changes_metadata_only() {
         .send()
         .await
         .expect("no-op update");
-    let described = client
-        .describe_secret()
-        .secret_id("meta")
-        .send()
-        .await
-        .expect("describe");
+    let described = common::describe(&client, "meta").await;
     assert_eq!(described.last_changed_date().map(|d| d.secs()), changed);
 
     // An empty KmsKeyId goes back to the managed key, which DescribeSecret does not show.
@@ -318,12 +274,7 @@ async fn update_without_a_value_changes_metadata_only() {
         .send()
         .await
         .expect("update key");
-    let described = client
-        .describe_secret()
-        .secret_id("meta")
-        .send()
-        .await
-        .expect("describe");
+    let described = common::describe(&client, "meta").await;
     assert_eq!(described.kms_key_id(), None);
 }
 
@@ -340,12 +291,7 @@ async fn a_secret_without_a_value_has_no_version() {
         .await
         .expect("create");
     assert_eq!(created.version_id(), None);
-    let described = client
-        .describe_secret()
-        .secret_id("empty")
-        .send()
-        .await
-        .expect("describe");
+    let described = common::describe(&client, "empty").await;
     assert!(described.version_ids_to_stages().is_none());
     assert_eq!(
         described.description(),
@@ -371,12 +317,7 @@ async fn a_secret_without_a_value_has_no_version() {
     let mut stages = put.version_stages().to_vec();
     stages.sort();
     assert_eq!(stages, ["AWSCURRENT", "custom"]);
-    let got = client
-        .get_secret_value()
-        .secret_id("empty")
-        .send()
-        .await
-        .expect("get");
+    let got = common::get(&client, "empty").await;
     assert_eq!(got.secret_string(), Some("now"));
 }
 
@@ -385,32 +326,12 @@ async fn reads_record_the_day_of_access() {
     let server = TestServer::start().await;
     let client = server.client();
     common::create(&client, "read-me", "v").await;
-    let described = client
-        .describe_secret()
-        .secret_id("read-me")
-        .send()
-        .await
-        .expect("describe");
+    let described = common::describe(&client, "read-me").await;
     assert!(described.last_accessed_date().is_none(), "never read yet");
-    client
-        .get_secret_value()
-        .secret_id("read-me")
-        .send()
-        .await
-        .expect("get");
+    common::get(&client, "read-me").await;
     server.advance_days(3);
-    client
-        .get_secret_value()
-        .secret_id("read-me")
-        .send()
-        .await
-        .expect("get later");
-    let described = client
-        .describe_secret()
-        .secret_id("read-me")
-        .send()
-        .await
-        .expect("describe");
+    common::get(&client, "read-me").await;
+    let described = common::describe(&client, "read-me").await;
     let midnight = server.now().start_of_day().as_millis() / 1000;
     assert_eq!(
         described.last_accessed_date().map(|d| d.secs()),

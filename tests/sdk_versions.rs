@@ -9,12 +9,7 @@ use common::{TestServer, error_of, token};
 
 /// Version id -> sorted labels, as DescribeSecret shows them.
 async fn stages_of(client: &Client, secret_id: &str) -> BTreeMap<String, Vec<String>> {
-    let described = client
-        .describe_secret()
-        .secret_id(secret_id)
-        .send()
-        .await
-        .expect("describe");
+    let described = common::describe(client, secret_id).await;
     described
         .version_ids_to_stages()
         .cloned()
@@ -64,12 +59,7 @@ async fn update_secret_retries_are_harmless_and_tokens_never_change_a_version() 
         .send()
         .await;
     assert_eq!(retry.expect("retry").version_id(), Some(t1.as_str()));
-    let current = client
-        .get_secret_value()
-        .secret_id("s")
-        .send()
-        .await
-        .expect("get");
+    let current = common::get(&client, "s").await;
     assert_eq!(current.version_id(), Some(t2.as_str()));
     assert_eq!(current.secret_string(), Some("v2"));
     let versions = client
@@ -553,12 +543,7 @@ async fn versions_are_pruned_above_one_hundred_but_never_younger_than_a_day() {
         100,
         "a refused write writes nothing"
     );
-    let current = client
-        .get_secret_value()
-        .secret_id("s")
-        .send()
-        .await
-        .expect("get");
+    let current = common::get(&client, "s").await;
     assert_eq!(current.secret_string(), Some("v99"));
 
     server.advance_days(1);

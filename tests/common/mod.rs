@@ -146,3 +146,29 @@ pub async fn create(
         .await
         .unwrap_or_else(|error| panic!("create {name}: {error:?}"))
 }
+
+/// DescribeSecret; panics on failure.
+pub async fn describe(
+    client: &Client,
+    secret_id: &str,
+) -> aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput {
+    client
+        .describe_secret()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .unwrap_or_else(|error| panic!("describe {secret_id}: {error:?}"))
+}
+
+/// GetSecretValue of the current version; panics on failure.
+pub async fn get(
+    client: &Client,
+    secret_id: &str,
+) -> aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueOutput {
+    client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .unwrap_or_else(|error| panic!("get {secret_id}: {error:?}"))
+}
