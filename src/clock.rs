@@ -10,7 +10,20 @@ const MILLIS_PER_DAY: i64 = 24 * 60 * 60 * 1000;
 
 /// A point in time, in milliseconds since the Unix epoch (AWS reports dates with millisecond
 /// precision).
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug,
+    Default,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct Timestamp(i64);
 
 impl Timestamp {

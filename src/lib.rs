@@ -9,6 +9,7 @@
 //! - [`service`] holds every business rule; [`service::model`] the version and label rules.
 //! - [`crypto`] holds the types that carry plaintext.
 //! - [`store`] persists secrets (embedded SQLite by default), with no business rules.
+//! - [`policy`] parses IAM policy documents and runs the public-access and validation checks.
 //! - [`jobs`] runs background work (the purge of deleted secrets) through the service.
 //! - [`clock`] is the only reader of wall time.
 //!
@@ -20,6 +21,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod jobs;
+pub mod policy;
 pub mod protocol;
 pub mod server;
 pub mod service;

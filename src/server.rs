@@ -95,41 +95,42 @@ async fn dispatch(
     operation: Operation,
     body: &[u8],
 ) -> Result<Bytes, ApiError> {
-    match operation {
-        Operation::CreateSecret => {
-            call(body, |input| service.create_secret(principal, input)).await
-        }
-        Operation::DeleteSecret => {
-            call(body, |input| service.delete_secret(principal, input)).await
-        }
-        Operation::DescribeSecret => {
-            call(body, |input| service.describe_secret(principal, input)).await
-        }
-        Operation::GetSecretValue => {
-            call(body, |input| service.get_secret_value(principal, input)).await
-        }
-        Operation::ListSecretVersionIds => {
-            call(body, |input| {
-                service.list_secret_version_ids(principal, input)
-            })
-            .await
-        }
-        Operation::PutSecretValue => {
-            call(body, |input| service.put_secret_value(principal, input)).await
-        }
-        Operation::RestoreSecret => {
-            call(body, |input| service.restore_secret(principal, input)).await
-        }
-        Operation::UpdateSecret => {
-            call(body, |input| service.update_secret(principal, input)).await
-        }
-        Operation::UpdateSecretVersionStage => {
-            call(body, |input| {
-                service.update_secret_version_stage(principal, input)
-            })
-            .await
-        }
+    /// Every operation decodes its input, runs the service method of the same name, and
+    /// encodes its output.
+    macro_rules! route {
+        ($($operation:ident => $method:ident),* $(,)?) => {
+            match operation {
+                $(Operation::$operation => {
+                    call(body, |input| service.$method(principal, input)).await
+                })*
+            }
+        };
     }
+    route!(
+        BatchGetSecretValue => batch_get_secret_value,
+        CancelRotateSecret => cancel_rotate_secret,
+        CreateSecret => create_secret,
+        DeleteResourcePolicy => delete_resource_policy,
+        DeleteSecret => delete_secret,
+        DescribeSecret => describe_secret,
+        GetRandomPassword => get_random_password,
+        GetResourcePolicy => get_resource_policy,
+        GetSecretValue => get_secret_value,
+        ListSecretVersionIds => list_secret_version_ids,
+        ListSecrets => list_secrets,
+        PutResourcePolicy => put_resource_policy,
+        PutSecretValue => put_secret_value,
+        RemoveRegionsFromReplication => remove_regions_from_replication,
+        ReplicateSecretToRegions => replicate_secret_to_regions,
+        RestoreSecret => restore_secret,
+        RotateSecret => rotate_secret,
+        StopReplicationToReplica => stop_replication_to_replica,
+        TagResource => tag_resource,
+        UntagResource => untag_resource,
+        UpdateSecret => update_secret,
+        UpdateSecretVersionStage => update_secret_version_stage,
+        ValidateResourcePolicy => validate_resource_policy,
+    )
 }
 
 /// Decodes and validates the input, runs the operation, encodes its output.

@@ -21,6 +21,7 @@ pub enum ErrorCode {
     PreconditionNotMetException,
     InternalServiceError,
     InvalidNextTokenException,
+    PublicPolicyException,
     // Errors every AWS JSON 1.1 service can send.
     ValidationException,
     SerializationException,
@@ -43,6 +44,7 @@ impl ErrorCode {
             ErrorCode::PreconditionNotMetException => "PreconditionNotMetException",
             ErrorCode::InternalServiceError => "InternalServiceError",
             ErrorCode::InvalidNextTokenException => "InvalidNextTokenException",
+            ErrorCode::PublicPolicyException => "PublicPolicyException",
             ErrorCode::ValidationException => "ValidationException",
             ErrorCode::SerializationException => "SerializationException",
             ErrorCode::UnknownOperationException => "UnknownOperationException",

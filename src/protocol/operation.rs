@@ -5,53 +5,60 @@ use super::{ApiError, ErrorCode};
 
 const TARGET_PREFIX: &str = "secretsmanager.";
 
-/// One Secrets Manager operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operation {
-    CreateSecret,
-    DeleteSecret,
-    DescribeSecret,
-    GetSecretValue,
-    ListSecretVersionIds,
-    PutSecretValue,
-    RestoreSecret,
-    UpdateSecret,
-    UpdateSecretVersionStage,
+/// Declares the operations once: the enum, the list of all, and their names.
+macro_rules! operations {
+    ($($name:ident),* $(,)?) => {
+        /// One Secrets Manager operation (all 23 of the 2017-10-17 API).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Operation {
+            $($name,)*
+        }
+
+        impl Operation {
+            pub const ALL: &[Operation] = &[$(Operation::$name,)*];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Operation::$name => stringify!($name),)*
+                }
+            }
+        }
+    };
 }
 
+operations!(
+    BatchGetSecretValue,
+    CancelRotateSecret,
+    CreateSecret,
+    DeleteResourcePolicy,
+    DeleteSecret,
+    DescribeSecret,
+    GetRandomPassword,
+    GetResourcePolicy,
+    GetSecretValue,
+    ListSecretVersionIds,
+    ListSecrets,
+    PutResourcePolicy,
+    PutSecretValue,
+    RemoveRegionsFromReplication,
+    ReplicateSecretToRegions,
+    RestoreSecret,
+    RotateSecret,
+    StopReplicationToReplica,
+    TagResource,
+    UntagResource,
+    UpdateSecret,
+    UpdateSecretVersionStage,
+    ValidateResourcePolicy,
+);
+
 impl Operation {
-    const ALL: [Operation; 9] = [
-        Operation::CreateSecret,
-        Operation::DeleteSecret,
-        Operation::DescribeSecret,
-        Operation::GetSecretValue,
-        Operation::ListSecretVersionIds,
-        Operation::PutSecretValue,
-        Operation::RestoreSecret,
-        Operation::UpdateSecret,
-        Operation::UpdateSecretVersionStage,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Operation::CreateSecret => "CreateSecret",
-            Operation::DeleteSecret => "DeleteSecret",
-            Operation::DescribeSecret => "DescribeSecret",
-            Operation::GetSecretValue => "GetSecretValue",
-            Operation::ListSecretVersionIds => "ListSecretVersionIds",
-            Operation::PutSecretValue => "PutSecretValue",
-            Operation::RestoreSecret => "RestoreSecret",
-            Operation::UpdateSecret => "UpdateSecret",
-            Operation::UpdateSecretVersionStage => "UpdateSecretVersionStage",
-        }
-    }
-
     /// Reads the `X-Amz-Target` header's value. A missing header, another service's prefix or
     /// an operation Coffer does not know are all `UnknownOperationException`, as AWS answers.
     pub fn from_target(target: Option<&str>) -> Result<Operation, ApiError> {
         let operation = target
             .and_then(|target| target.strip_prefix(TARGET_PREFIX))
-            .and_then(|name| Operation::ALL.into_iter().find(|op| op.name() == name));
+            .and_then(|name| Operation::ALL.iter().copied().find(|op| op.name() == name));
         operation.ok_or_else(|| ApiError::new(ErrorCode::UnknownOperationException, ""))
     }
 }
@@ -62,7 +69,8 @@ mod tests {
 
     #[test]
     fn every_operation_round_trips_through_its_target() {
-        for operation in Operation::ALL {
+        assert_eq!(Operation::ALL.len(), 23);
+        for &operation in Operation::ALL {
             let target = format!("{TARGET_PREFIX}{}", operation.name());
             assert_eq!(Operation::from_target(Some(&target)).ok(), Some(operation));
         }

@@ -68,6 +68,11 @@ pub struct ReplicationStatus {
     pub status: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_message: Option<String>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "optional_epoch_seconds"
+    )]
+    pub last_accessed_date: Option<Timestamp>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -163,9 +168,10 @@ pub struct DescribeSecretInput {
     pub secret_id: Option<String>,
 }
 
+/// What DescribeSecret and ListSecrets show of a secret, apart from its versions.
 #[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct DescribeSecretOutput {
+pub struct SecretMetadata {
     #[serde(rename = "ARN")]
     pub arn: String,
     pub name: String,
@@ -177,6 +183,15 @@ pub struct DescribeSecretOutput {
     pub kms_key_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rotation_enabled: Option<bool>,
+    #[serde(rename = "RotationLambdaARN", skip_serializing_if = "Option::is_none")]
+    pub rotation_lambda_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation_rules: Option<RotationRules>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "optional_epoch_seconds"
+    )]
+    pub last_rotated_date: Option<Timestamp>,
     #[serde(
         skip_serializing_if = "Option::is_none",
         with = "optional_epoch_seconds"
@@ -192,15 +207,259 @@ pub struct DescribeSecretOutput {
         with = "optional_epoch_seconds"
     )]
     pub deleted_date: Option<Timestamp>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "optional_epoch_seconds"
+    )]
+    pub next_rotation_date: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub version_ids_to_stages: Option<BTreeMap<String, Vec<String>>>,
+    pub owning_service: Option<String>,
     #[serde(
         skip_serializing_if = "Option::is_none",
         with = "optional_epoch_seconds"
     )]
     pub created_date: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary_region: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeSecretOutput {
+    #[serde(flatten)]
+    pub metadata: SecretMetadata,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_ids_to_stages: Option<BTreeMap<String, Vec<String>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replication_status: Option<Vec<ReplicationStatus>>,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SecretListEntry {
+    #[serde(flatten)]
+    pub metadata: SecretMetadata,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_versions_to_stages: Option<BTreeMap<String, Vec<String>>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct RotationRules {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub automatically_after_days: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule_expression: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Filter {
+    pub key: Option<String>,
+    pub values: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListSecretsInput {
+    pub include_planned_deletion: Option<bool>,
+    pub max_results: Option<i64>,
+    pub next_token: Option<String>,
+    pub filters: Option<Vec<Filter>>,
+    pub sort_order: Option<String>,
+    pub sort_by: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListSecretsOutput {
+    pub secret_list: Vec<SecretListEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BatchGetSecretValueInput {
+    pub secret_id_list: Option<Vec<String>>,
+    pub filters: Option<Vec<Filter>>,
+    pub max_results: Option<i64>,
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BatchGetSecretValueOutput {
+    pub secret_values: Vec<SecretValueEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    pub errors: Vec<ApiErrorEntry>,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SecretValueEntry {
+    #[serde(rename = "ARN")]
+    pub arn: String,
+    pub name: String,
+    pub version_id: String,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "secret_binary::serialize"
+    )]
+    pub secret_binary: Option<SecretBytes>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "secret_string::serialize"
+    )]
+    pub secret_string: Option<SecretString>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub version_stages: Vec<String>,
+    #[serde(with = "epoch_seconds")]
+    pub created_date: Timestamp,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ApiErrorEntry {
+    pub secret_id: String,
+    pub error_code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagResourceInput {
+    pub secret_id: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UntagResourceInput {
+    pub secret_id: Option<String>,
+    pub tag_keys: Option<Vec<String>>,
+}
+
+/// The empty answer of TagResource and UntagResource.
+#[derive(Debug, Default, Serialize)]
+pub struct EmptyOutput {}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetRandomPasswordInput {
+    pub password_length: Option<i64>,
+    pub exclude_characters: Option<String>,
+    pub exclude_numbers: Option<bool>,
+    pub exclude_punctuation: Option<bool>,
+    pub exclude_uppercase: Option<bool>,
+    pub exclude_lowercase: Option<bool>,
+    pub include_space: Option<bool>,
+    pub require_each_included_type: Option<bool>,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetRandomPasswordOutput {
+    #[serde(serialize_with = "secret_string::serialize_plain")]
+    pub random_password: SecretString,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutResourcePolicyInput {
+    pub secret_id: Option<String>,
+    pub resource_policy: Option<String>,
+    pub block_public_policy: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SecretIdInput {
+    pub secret_id: Option<String>,
+}
+
+pub type GetResourcePolicyInput = SecretIdInput;
+pub type DeleteResourcePolicyInput = SecretIdInput;
+pub type StopReplicationToReplicaInput = SecretIdInput;
+pub type CancelRotateSecretInput = SecretIdInput;
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetResourcePolicyOutput {
+    #[serde(rename = "ARN")]
+    pub arn: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_policy: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ValidateResourcePolicyInput {
+    pub secret_id: Option<String>,
+    pub resource_policy: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ValidateResourcePolicyOutput {
+    pub policy_validation_passed: bool,
+    pub validation_errors: Vec<ValidationErrorsEntry>,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ValidationErrorsEntry {
+    pub check_name: String,
+    pub error_message: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReplicateSecretToRegionsInput {
+    pub secret_id: Option<String>,
+    pub add_replica_regions: Option<Vec<ReplicaRegion>>,
+    pub force_overwrite_replica_secret: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RemoveRegionsFromReplicationInput {
+    pub secret_id: Option<String>,
+    pub remove_replica_regions: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReplicationOutput {
+    #[serde(rename = "ARN")]
+    pub arn: String,
+    pub replication_status: Vec<ReplicationStatus>,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StopReplicationToReplicaOutput {
+    #[serde(rename = "ARN")]
+    pub arn: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RotateSecretInput {
+    pub secret_id: Option<String>,
+    pub client_request_token: Option<String>,
+    #[serde(rename = "RotationLambdaARN")]
+    pub rotation_lambda_arn: Option<String>,
+    pub rotation_rules: Option<RotationRules>,
+    pub external_secret_rotation_metadata: Option<Vec<serde_json::Value>>,
+    pub external_secret_rotation_role_arn: Option<String>,
+    pub rotate_immediately: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -320,6 +579,13 @@ mod secret_string {
             Some(value) => serializer.serialize_str(value.expose()),
             None => serializer.serialize_none(),
         }
+    }
+
+    pub fn serialize_plain<S: Serializer>(
+        value: &SecretString,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(value.expose())
     }
 }
 

@@ -181,16 +181,8 @@ impl Validate for CreateSecretInput {
             self.secret_type.as_ref(),
         );
         check.value(self.secret_string.as_ref(), self.secret_binary.as_ref());
-        for (index, tag) in self.tags.iter().flatten().enumerate() {
-            let member = |field: &str| format!("tags.{}.member.{field}", index + 1);
-            check.length(&member("key"), tag.key.as_deref(), TAG_KEY.0, TAG_KEY.1);
-            check.length(
-                &member("value"),
-                tag.value.as_deref(),
-                TAG_VALUE.0,
-                TAG_VALUE.1,
-            );
-        }
+        check.tags(self.tags.as_ref());
+        check.replica_regions(self.add_replica_regions.as_ref());
         check.finish()
     }
 }
@@ -316,6 +308,312 @@ impl Validate for RestoreSecretInput {
     fn validate(&self) -> Result<(), ApiError> {
         let mut check = Checker::default();
         check.secret_id(self.secret_id.as_ref());
+        check.finish()
+    }
+}
+
+const FILTERS: usize = 10;
+const FILTER_VALUES: (usize, usize) = (1, 10);
+const FILTER_VALUE: usize = 512;
+const FILTER_KEYS: &[&str] = &[
+    "description",
+    "name",
+    "tag-key",
+    "tag-value",
+    "primary-region",
+    "owning-service",
+    "all",
+];
+const SORT_ORDERS: &[&str] = &["asc", "desc"];
+const SORT_BY: &[&str] = &[
+    "created-date",
+    "last-accessed-date",
+    "last-changed-date",
+    "name",
+];
+const RESOURCE_POLICY: (usize, usize) = (1, 20480);
+const REGION: (usize, usize) = (1, 128);
+const SCHEDULE_EXPRESSION: (usize, usize) = (1, 256);
+const DURATION: (usize, usize) = (2, 3);
+
+impl Checker {
+    fn one_of(&mut self, member: &str, value: Option<&str>, allowed: &[&str]) {
+        if let Some(value) = value
+            && !allowed.contains(&value)
+        {
+            self.violations.push(format!(
+                "Value '{value}' at '{member}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+                allowed.join(", ")
+            ));
+        }
+    }
+
+    fn pattern(&mut self, member: &str, value: Option<&str>, pattern: &str, ok: fn(&str) -> bool) {
+        if let Some(value) = value
+            && !ok(value)
+        {
+            self.violations.push(format!(
+                "Value '{value}' at '{member}' failed to satisfy constraint: Member must satisfy regular expression pattern: {pattern}"
+            ));
+        }
+    }
+
+    fn list_length(&mut self, member: &str, length: Option<usize>, min: usize, max: usize) {
+        self.sensitive_length(member, length, min, max);
+    }
+
+    fn filters(&mut self, filters: Option<&Vec<Filter>>) {
+        let Some(filters) = filters else { return };
+        self.list_length("filters", Some(filters.len()), 0, FILTERS);
+        for (index, filter) in filters.iter().enumerate() {
+            let member = |field: &str| format!("filters.{}.member.{field}", index + 1);
+            self.one_of(&member("key"), filter.key.as_deref(), FILTER_KEYS);
+            let Some(values) = &filter.values else {
+                continue;
+            };
+            self.list_length(
+                &member("values"),
+                Some(values.len()),
+                FILTER_VALUES.0,
+                FILTER_VALUES.1,
+            );
+            for value in values {
+                self.length(&member("values"), Some(value), 0, FILTER_VALUE);
+                self.pattern(
+                    &member("values"),
+                    Some(value),
+                    r"^\!?[a-zA-Z0-9 :_@\/\+\=\.\-\!]*$",
+                    is_filter_value,
+                );
+            }
+        }
+    }
+
+    fn tags(&mut self, tags: Option<&Vec<Tag>>) {
+        for (index, tag) in tags.into_iter().flatten().enumerate() {
+            let member = |field: &str| format!("tags.{}.member.{field}", index + 1);
+            self.length(&member("key"), tag.key.as_deref(), TAG_KEY.0, TAG_KEY.1);
+            self.length(
+                &member("value"),
+                tag.value.as_deref(),
+                TAG_VALUE.0,
+                TAG_VALUE.1,
+            );
+        }
+    }
+
+    /// A region's length. Its pattern is the service's to check: AWS answers a malformed
+    /// region as it answers an unknown one, and a replica's refusal comes first.
+    fn region(&mut self, member: &str, region: Option<&str>) {
+        self.length(member, region, REGION.0, REGION.1);
+    }
+}
+
+/// `^\!?[a-zA-Z0-9 :_@\/\+\=\.\-\!]*$`
+fn is_filter_value(value: &str) -> bool {
+    value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || " :_@/+=.-!".contains(c))
+}
+
+/// `^([a-z]+-)+\d+$`: groups of lowercase letters each followed by `-`, then digits.
+pub fn is_region(value: &str) -> bool {
+    let Some(split) = value.rfind('-') else {
+        return false;
+    };
+    let (words, digits) = (&value[..split], &value[split + 1..]);
+    !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && words
+            .split('-')
+            .all(|word| !word.is_empty() && word.chars().all(|c| c.is_ascii_lowercase()))
+}
+
+impl Validate for ListSecretsInput {
+    fn validate(&self) -> Result<(), ApiError> {
+        let mut check = Checker::default();
+        check.range("maxResults", self.max_results, 1, 100);
+        check.length("nextToken", self.next_token.as_deref(), 1, 4096);
+        check.filters(self.filters.as_ref());
+        check.one_of("sortOrder", self.sort_order.as_deref(), SORT_ORDERS);
+        check.one_of("sortBy", self.sort_by.as_deref(), SORT_BY);
+        check.finish()
+    }
+}
+
+impl Validate for BatchGetSecretValueInput {
+    fn validate(&self) -> Result<(), ApiError> {
+        let mut check = Checker::default();
+        if let Some(ids) = &self.secret_id_list {
+            check.list_length("secretIdList", Some(ids.len()), 1, 20);
+            for (index, id) in ids.iter().enumerate() {
+                let member = format!("secretIdList.{}.member", index + 1);
+                check.length(&member, Some(id), SECRET_ID.0, SECRET_ID.1);
+            }
+        }
+        check.filters(self.filters.as_ref());
+        check.range("maxResults", self.max_results, 1, 20);
+        check.length("nextToken", self.next_token.as_deref(), 1, 4096);
+        check.finish()
+    }
+}
+
+impl Validate for TagResourceInput {
+    fn validate(&self) -> Result<(), ApiError> {
+        let mut check = Checker::default();
+        check.secret_id(self.secret_id.as_ref());
+        check.required("tags", self.tags.as_ref());
+        check.tags(self.tags.as_ref());
+        check.finish()
+    }
+}
+
+impl Validate for UntagResourceInput {
+    fn validate(&self) -> Result<(), ApiError> {
+        let mut check = Checker::default();
+        check.secret_id(self.secret_id.as_ref());
+        check.required("tagKeys", self.tag_keys.as_ref());
+        for (index, key) in self.tag_keys.iter().flatten().enumerate() {
+            let member = format!("tagKeys.{}.member", index + 1);
+            check.length(&member, Some(key), TAG_KEY.0, TAG_KEY.1);
+        }
+        check.finish()
+    }
+}
+
+impl Validate for GetRandomPasswordInput {
+    fn validate(&self) -> Result<(), ApiError> {
+        let mut check = Checker::default();
+        check.range("passwordLength", self.password_length, 1, 4096);
+        check.length(
+            "excludeCharacters",
+            self.exclude_characters.as_deref(),
+            0,
+            4096,
+        );
+        check.finish()
+    }
+}
+
+impl Validate for PutResourcePolicyInput {
+    fn validate(&self) -> Result<(), ApiError> {
+        let mut check = Checker::default();
+        check.secret_id(self.secret_id.as_ref());
+        check.required("resourcePolicy", self.resource_policy.as_ref());
+        check.sensitive_length(
+            "resourcePolicy",
+            self.resource_policy.as_ref().map(|p| p.chars().count()),
+            RESOURCE_POLICY.0,
+            RESOURCE_POLICY.1,
+        );
+        check.finish()
+    }
+}
+
+impl Validate for ValidateResourcePolicyInput {
+    fn validate(&self) -> Result<(), ApiError> {
+        let mut check = Checker::default();
+        check.length(
+            "secretId",
+            self.secret_id.as_deref(),
+            SECRET_ID.0,
+            SECRET_ID.1,
+        );
+        check.required("resourcePolicy", self.resource_policy.as_ref());
+        check.sensitive_length(
+            "resourcePolicy",
+            self.resource_policy.as_ref().map(|p| p.chars().count()),
+            RESOURCE_POLICY.0,
+            RESOURCE_POLICY.1,
+        );
+        check.finish()
+    }
+}
+
+impl Validate for SecretIdInput {
+    fn validate(&self) -> Result<(), ApiError> {
+        let mut check = Checker::default();
+        check.secret_id(self.secret_id.as_ref());
+        check.finish()
+    }
+}
+
+impl Validate for ReplicateSecretToRegionsInput {
+    fn validate(&self) -> Result<(), ApiError> {
+        let mut check = Checker::default();
+        check.secret_id(self.secret_id.as_ref());
+        check.required("addReplicaRegions", self.add_replica_regions.as_ref());
+        check.replica_regions(self.add_replica_regions.as_ref());
+        check.finish()
+    }
+}
+
+impl Checker {
+    fn replica_regions(&mut self, regions: Option<&Vec<ReplicaRegion>>) {
+        let Some(regions) = regions else { return };
+        self.list_length("addReplicaRegions", Some(regions.len()), 1, usize::MAX);
+        for (index, replica) in regions.iter().enumerate() {
+            let member = |field: &str| format!("addReplicaRegions.{}.member.{field}", index + 1);
+            self.region(&member("region"), replica.region.as_deref());
+            self.length(
+                &member("kmsKeyId"),
+                replica.kms_key_id.as_deref(),
+                KMS_KEY_ID.0,
+                KMS_KEY_ID.1,
+            );
+        }
+    }
+}
+
+impl Validate for RemoveRegionsFromReplicationInput {
+    fn validate(&self) -> Result<(), ApiError> {
+        let mut check = Checker::default();
+        check.secret_id(self.secret_id.as_ref());
+        check.required("removeReplicaRegions", self.remove_replica_regions.as_ref());
+        if let Some(regions) = &self.remove_replica_regions {
+            check.list_length("removeReplicaRegions", Some(regions.len()), 1, usize::MAX);
+            for (index, region) in regions.iter().enumerate() {
+                check.region(
+                    &format!("removeReplicaRegions.{}.member", index + 1),
+                    Some(region),
+                );
+            }
+        }
+        check.finish()
+    }
+}
+
+impl Validate for RotateSecretInput {
+    fn validate(&self) -> Result<(), ApiError> {
+        let mut check = Checker::default();
+        check.secret_id(self.secret_id.as_ref());
+        check.token(self.client_request_token.as_ref());
+        check.length(
+            "rotationLambdaARN",
+            self.rotation_lambda_arn.as_deref(),
+            0,
+            2048,
+        );
+        if let Some(rules) = &self.rotation_rules {
+            check.range(
+                "rotationRules.automaticallyAfterDays",
+                rules.automatically_after_days,
+                1,
+                1000,
+            );
+            check.length(
+                "rotationRules.duration",
+                rules.duration.as_deref(),
+                DURATION.0,
+                DURATION.1,
+            );
+            check.length(
+                "rotationRules.scheduleExpression",
+                rules.schedule_expression.as_deref(),
+                SCHEDULE_EXPRESSION.0,
+                SCHEDULE_EXPRESSION.1,
+            );
+        }
         check.finish()
     }
 }

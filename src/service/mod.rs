@@ -6,15 +6,24 @@
 //! fresh state (see [`retry_on_conflict`]). The rules therefore always run against the latest
 //! committed state, whichever process committed it.
 
+mod listing;
 pub mod model;
+mod page_token;
+pub mod password;
+mod random;
+mod replication;
+mod resource_policy;
+mod rotation;
+pub mod rotation_rules;
 mod secret;
+mod tags;
 mod validate;
 mod value;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use rand::Rng;
+use rand::{Rng, TryRngCore};
 
 use crate::auth::Principal;
 use crate::clock::Clock;
@@ -28,6 +37,8 @@ const MAX_ATTEMPTS: u32 = 100;
 pub struct Service {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    /// Seals page tokens; its key is read from the store on first use.
+    sealer: tokio::sync::OnceCell<page_token::Sealer>,
 }
 
 /// The result of one attempt at a change.
@@ -78,7 +89,27 @@ use retry_on_conflict;
 
 impl Service {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Service {
-        Service { store, clock }
+        Service {
+            store,
+            clock,
+            sealer: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    async fn sealer(&self) -> Result<&page_token::Sealer, ApiError> {
+        self.sealer
+            .get_or_try_init(|| async {
+                let mut candidate = vec![0u8; 32];
+                rand::rngs::OsRng
+                    .try_fill_bytes(&mut candidate)
+                    .map_err(ApiError::internal)?;
+                let key = self
+                    .store
+                    .setting(page_token::KEY_SETTING, candidate)
+                    .await?;
+                Ok(page_token::Sealer::new(key))
+            })
+            .await
     }
 
     /// Finds the secret a `SecretId` names: a name, a full ARN, or an ARN without its random
@@ -97,7 +128,7 @@ impl Service {
                     .store
                     .load_by_name(scope, arn.resource)
                     .await?
-                    .filter(|secret| is_partial_arn_of(secret_id, &secret.arn)),
+                    .filter(|secret| is_partial_arn_of(secret_id, secret.visible_arn())),
             },
         };
         found.ok_or_else(not_found)
@@ -111,6 +142,39 @@ impl Service {
         }
         Ok(secret)
     }
+
+    /// Like [`Service::find_live`], for changes: a replica is changed only through its
+    /// primary.
+    async fn find_writable(
+        &self,
+        principal: &Principal,
+        secret_id: &str,
+    ) -> Result<Secret, ApiError> {
+        let secret = self.find_live(principal, secret_id).await?;
+        ensure_primary(&secret)?;
+        Ok(secret)
+    }
+}
+
+/// The labelled versions of a secret and their labels.
+fn versions_to_stages(secret: &Secret) -> std::collections::BTreeMap<String, Vec<String>> {
+    secret
+        .versions
+        .iter()
+        .filter(|version| !version.stages.is_empty())
+        .map(|version| (version.id.clone(), version.stages.clone()))
+        .collect()
+}
+
+/// Refuses changes made through a replica: a replica is changed only through its primary.
+fn ensure_primary(secret: &Secret) -> Result<(), ApiError> {
+    if secret.replica_view.is_some() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidParameterException,
+            "Operation not permitted on a replica secret. Call must be made in primary secret's region.",
+        ));
+    }
+    Ok(())
 }
 
 /// A partial ARN is the full ARN without its `-` and six random characters.

@@ -76,8 +76,80 @@ pub struct Secret {
     /// The day (UTC midnight) of the latest read, if any.
     pub last_accessed_day: Option<Timestamp>,
     pub deletion: Option<Deletion>,
+    /// The resource policy document as the client gave it.
+    pub resource_policy: Option<String>,
+    pub rotation: Rotation,
+    /// The regions this secret is replicated to (only on a primary).
+    pub replicas: Vec<Replica>,
+    /// Set when the secret was loaded through its replica in another region: the aggregate is
+    /// the primary's, seen from there.
+    pub replica_view: Option<ReplicaView>,
     /// Oldest first.
     pub versions: Vec<Version>,
+}
+
+/// The rotation configuration and its dates.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Rotation {
+    pub enabled: bool,
+    pub lambda_arn: Option<String>,
+    pub rules: Option<RotationRules>,
+    pub last_rotated_at: Option<Timestamp>,
+    pub next_rotation_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RotationRules {
+    pub automatically_after_days: Option<i64>,
+    pub duration: Option<String>,
+    pub schedule_expression: Option<String>,
+}
+
+/// A region the secret is replicated to, as the primary records it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Replica {
+    pub region: String,
+    pub kms_key_id: Option<String>,
+    pub status: ReplicaStatus,
+    pub status_message: Option<String>,
+    /// Kept by the store on the replica itself (reads there record it); not serialized with
+    /// the primary.
+    #[serde(skip)]
+    pub last_accessed_day: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ReplicaStatus {
+    InSync,
+    Failed,
+    InProgress,
+}
+
+impl ReplicaStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplicaStatus::InSync => "InSync",
+            ReplicaStatus::Failed => "Failed",
+            ReplicaStatus::InProgress => "InProgress",
+        }
+    }
+}
+
+impl Replica {
+    /// Whether a replica secret exists in the replica's region (a failed replication has
+    /// none).
+    pub fn exists(&self) -> bool {
+        self.status == ReplicaStatus::InSync
+    }
+}
+
+/// How a secret looks from one of its replicas' regions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaView {
+    /// The store's id of the replica's own record.
+    pub record: SecretId,
+    pub region: String,
+    pub arn: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,6 +219,24 @@ impl Secret {
 
     pub fn is_pending_deletion(&self) -> bool {
         self.deletion.is_some()
+    }
+
+    /// The ARN of this secret's replica in `region`: the same name and random suffix.
+    pub fn replica_arn(&self, region: &str) -> String {
+        replace_arn_region(&self.arn, region)
+    }
+
+    /// The ARN the caller sees: the replica's when seen from a replica.
+    pub fn visible_arn(&self) -> &str {
+        self.replica_view
+            .as_ref()
+            .map_or(self.arn.as_str(), |view| view.arn.as_str())
+    }
+
+    pub fn replica(&self, region: &str) -> Option<&Replica> {
+        self.replicas
+            .iter()
+            .find(|replica| replica.region == region)
     }
 
     /// Adds a version that carries `stages`, moving each label from wherever it was (and
@@ -289,6 +379,17 @@ impl Secret {
             return Err(VersionRuleError::TooManyVersions);
         }
         Ok(())
+    }
+}
+
+/// `arn:partition:service:region:account:resource` with another region.
+fn replace_arn_region(arn: &str, region: &str) -> String {
+    let parts: Vec<&str> = arn.splitn(5, ':').collect();
+    match parts.as_slice() {
+        [arn, partition, service, _, rest] => {
+            format!("{arn}:{partition}:{service}:{region}:{rest}")
+        }
+        _ => arn.to_owned(),
     }
 }
 

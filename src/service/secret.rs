@@ -1,22 +1,93 @@
 //! CreateSecret, UpdateSecret, DescribeSecret, DeleteSecret, RestoreSecret, and the purge of
 //! secrets whose recovery window has ended.
 
-use std::collections::BTreeMap;
-
 use super::model::{AWSCURRENT, Deletion, Secret, Tag, Version, VersionChanges};
 use super::validate::{check_name, checked_secret_id, new_arn, parse_arn, token_for_value};
 use super::value::{incoming_value, same_value, token_in_use};
-use super::{Attempt, Service, marked_for_deletion, retry_on_conflict};
+use super::{Attempt, Service, marked_for_deletion, retry_on_conflict, versions_to_stages};
 use crate::auth::Principal;
 use crate::clock::Timestamp;
 use crate::crypto::SecretValue;
 use crate::protocol::types::{
     self, CreateSecretInput, CreateSecretOutput, DeleteSecretInput, DeleteSecretOutput,
     DescribeSecretInput, DescribeSecretOutput, RestoreSecretInput, RestoreSecretOutput,
-    UpdateSecretInput, UpdateSecretOutput,
+    SecretMetadata, UpdateSecretInput, UpdateSecretOutput,
 };
 use crate::protocol::{ApiError, ErrorCode};
 use crate::store::{NewValue, SecretWrite, StoreError, StoredValue};
+
+/// What DescribeSecret and ListSecrets show of a secret, as seen from the caller's region.
+pub(super) fn metadata_of(secret: &Secret) -> SecretMetadata {
+    let tags = secret.tags.as_ref().map(|tags| {
+        tags.iter()
+            .map(|tag| types::Tag {
+                key: Some(tag.key.clone()),
+                value: Some(tag.value.clone()),
+            })
+            .collect()
+    });
+    let (kms_key_id, last_accessed_day) = match &secret.replica_view {
+        Some(view) => secret
+            .replica(&view.region)
+            .map(|replica| (replica.kms_key_id.clone(), replica.last_accessed_day))
+            .unwrap_or_default(),
+        None => (secret.kms_key_id.clone(), secret.last_accessed_day),
+    };
+    let rotation = &secret.rotation;
+    let rotation_configured = *rotation != Default::default();
+    SecretMetadata {
+        arn: secret.visible_arn().to_owned(),
+        name: secret.name.clone(),
+        secret_type: secret.secret_type.clone(),
+        description: secret
+            .description
+            .clone()
+            .filter(|description| !description.is_empty()),
+        kms_key_id,
+        rotation_enabled: rotation_configured.then_some(rotation.enabled),
+        rotation_lambda_arn: rotation.lambda_arn.clone(),
+        rotation_rules: rotation.rules.as_ref().map(|rules| types::RotationRules {
+            automatically_after_days: rules.automatically_after_days,
+            duration: rules.duration.clone(),
+            schedule_expression: rules.schedule_expression.clone(),
+        }),
+        last_rotated_date: rotation
+            .enabled
+            .then_some(rotation.last_rotated_at)
+            .flatten(),
+        last_changed_date: Some(secret.last_changed_at),
+        last_accessed_date: last_accessed_day,
+        deleted_date: secret.deletion.map(|deletion| deletion.requested_at),
+        next_rotation_date: rotation
+            .enabled
+            .then_some(rotation.next_rotation_at)
+            .flatten(),
+        tags,
+        owning_service: super::listing::owning_service(secret).map(str::to_owned),
+        created_date: Some(secret.created_at),
+        primary_region: super::listing::primary_region(secret).map(str::to_owned),
+    }
+}
+
+/// The replication status of a primary's replicas.
+pub(super) fn replication_status(secret: &Secret) -> Vec<types::ReplicationStatus> {
+    secret
+        .replicas
+        .iter()
+        .map(|replica| types::ReplicationStatus {
+            region: replica.region.clone(),
+            kms_key_id: Some(
+                replica
+                    .kms_key_id
+                    .clone()
+                    .unwrap_or_else(|| "alias/aws/secretsmanager".to_owned()),
+            ),
+            status: replica.status.as_str().to_owned(),
+            status_message: replica.status_message.clone(),
+            last_accessed_date: replica.last_accessed_day,
+        })
+        .collect()
+}
 
 /// Secrets purged per store query by the deletion job.
 const PURGE_BATCH: usize = 100;
@@ -51,34 +122,19 @@ impl Service {
         check_name(&name)?;
         let value = incoming_value(input.secret_string, input.secret_binary)?;
         let token = token_for_value(value.as_ref(), input.client_request_token.as_ref())?;
-        for replica in input.add_replica_regions.iter().flatten() {
-            let region = replica.region.as_deref().unwrap_or_default();
-            if region.is_empty() || region == principal.scope.region {
-                return Err(ApiError::new(
-                    ErrorCode::InvalidParameterException,
-                    "Invalid replica region.",
-                ));
-            }
-        }
-        // `ForceOverwriteReplicaSecret` alone (tools send `false` by default) asks for nothing.
-        if input
-            .add_replica_regions
-            .as_ref()
-            .is_some_and(|regions| !regions.is_empty())
-        {
-            return Err(ApiError::new(
-                ErrorCode::InvalidRequestException,
-                "Replication to other regions is not supported by this version of Coffer.",
-            ));
-        }
         let tags = input.tags.map(|tags| {
             tags.into_iter()
                 .map(|tag| Tag {
                     key: tag.key.unwrap_or_default(),
                     value: tag.value.unwrap_or_default(),
                 })
-                .collect()
+                .collect::<Vec<_>>()
         });
+        if let Some(tags) = &tags {
+            super::tags::check_new_tags(tags)?;
+        }
+        let replica_regions = input.add_replica_regions.unwrap_or_default();
+        let force_overwrite = input.force_overwrite_replica_secret.unwrap_or(false);
         let now = self.clock.now();
         let scope = &principal.scope;
         let mut secret = Secret {
@@ -95,6 +151,10 @@ impl Service {
             last_changed_at: now,
             last_accessed_day: None,
             deletion: None,
+            resource_policy: None,
+            rotation: Default::default(),
+            replicas: Vec::new(),
+            replica_view: None,
             versions: Vec::new(),
         };
         if let Some(token) = &token {
@@ -103,12 +163,18 @@ impl Service {
         }
         let stored = value.as_ref().map(StoredValue::from_value);
         loop {
+            let plan = self
+                .plan_replicas(scope, &name, &[], &replica_regions, force_overwrite)
+                .await?;
+            secret.replicas = plan.replicas;
             let values = new_values(token.as_deref(), stored.as_ref());
-            match self.store.create(&secret, &values).await {
+            match self.store.create(&secret, &values, &plan.overwritten).await {
                 Ok(_) => break,
                 Err(StoreError::ArnTaken) => {
                     secret.arn = new_arn(&scope.region, &scope.account_id, &name)
                 }
+                // A secret took a replica's place meanwhile (or was overwritten by another).
+                Err(StoreError::Conflict) => {}
                 Err(StoreError::NameTaken) => {
                     let existing = self
                         .create_over_existing(principal, &name, token.as_deref(), value.as_ref())
@@ -121,11 +187,12 @@ impl Service {
                 Err(error) => return Err(error.into()),
             }
         }
+        let replication_status = (!secret.replicas.is_empty()).then(|| replication_status(&secret));
         Ok(CreateSecretOutput {
             arn: secret.arn,
             name: secret.name,
             version_id: token,
-            replication_status: None,
+            replication_status,
         })
     }
 
@@ -177,7 +244,7 @@ impl Service {
         let stored = value.as_ref().map(StoredValue::from_value);
         let kms_key_id = input.kms_key_id.map(kms_key_reference);
         retry_on_conflict!({
-            let before = self.find_live(principal, &secret_id).await?;
+            let before = self.find_writable(principal, &secret_id).await?;
             let mut secret = before.clone();
             let now = self.clock.now();
             if let (Some(token), Some(value)) = (&token, &value)
@@ -229,35 +296,13 @@ impl Service {
     ) -> Result<DescribeSecretOutput, ApiError> {
         let secret_id = checked_secret_id(input.secret_id)?;
         let secret = self.find(principal, &secret_id).await?;
-        let versions_to_stages: BTreeMap<String, Vec<String>> = secret
-            .versions
-            .iter()
-            .filter(|version| !version.stages.is_empty())
-            .map(|version| (version.id.clone(), version.stages.clone()))
-            .collect();
-        let tags = secret.tags.map(|tags| {
-            tags.into_iter()
-                .map(|tag| types::Tag {
-                    key: Some(tag.key),
-                    value: Some(tag.value),
-                })
-                .collect()
-        });
+        let stages = versions_to_stages(&secret);
+        let replication_status = (secret.replica_view.is_none() && !secret.replicas.is_empty())
+            .then(|| replication_status(&secret));
         Ok(DescribeSecretOutput {
-            arn: secret.arn,
-            name: secret.name,
-            secret_type: secret.secret_type,
-            description: secret
-                .description
-                .filter(|description| !description.is_empty()),
-            kms_key_id: secret.kms_key_id,
-            rotation_enabled: None,
-            last_changed_date: Some(secret.last_changed_at),
-            last_accessed_date: secret.last_accessed_day,
-            deleted_date: secret.deletion.map(|deletion| deletion.requested_at),
-            tags,
-            version_ids_to_stages: (!versions_to_stages.is_empty()).then_some(versions_to_stages),
-            created_date: Some(secret.created_at),
+            metadata: metadata_of(&secret),
+            version_ids_to_stages: (!stages.is_empty()).then_some(stages),
+            replication_status,
         })
     }
 
@@ -295,6 +340,19 @@ impl Service {
                 }
                 Err(error) => return Err(error),
             };
+            super::ensure_primary(&before)?;
+            if !before.replicas.is_empty() {
+                let regions: Vec<&str> =
+                    before.replicas.iter().map(|r| r.region.as_str()).collect();
+                return Err(ApiError::new(
+                    ErrorCode::InvalidParameterException,
+                    format!(
+                        "You can't delete secret {} that still has replica regions [{}].",
+                        before.arn,
+                        regions.join(", ")
+                    ),
+                ));
+            }
             if force {
                 return match self.store.delete(before.id, before.revision).await {
                     Ok(()) => Ok(Attempt::Done(DeleteSecretOutput {
@@ -357,6 +415,7 @@ impl Service {
         let secret_id = checked_secret_id(input.secret_id)?;
         retry_on_conflict!({
             let before = self.find(principal, &secret_id).await?;
+            super::ensure_primary(&before)?;
             let mut secret = before.clone();
             if secret.deletion.take().is_some() && !self.save(&before, &secret, &[]).await? {
                 return Ok(Attempt::Lost);
@@ -403,11 +462,17 @@ impl Service {
         after: &Secret,
         new_values: &[NewValue<'_>],
     ) -> Result<bool, ApiError> {
+        if after.replica_view.is_some() {
+            return Err(ApiError::internal(
+                "a replica's view of a secret was to be saved",
+            ));
+        }
         let changes = VersionChanges::between(before, after);
         let write = SecretWrite {
             secret: after,
             changes: &changes,
             new_values,
+            overwritten: &[],
         };
         match self.store.save(write).await {
             Ok(()) => Ok(true),

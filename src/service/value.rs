@@ -98,7 +98,7 @@ impl Service {
             SecretValue::Binary(binary) => (None, Some(binary)),
         };
         Ok(GetSecretValueOutput {
-            arn: secret.arn.clone(),
+            arn: secret.visible_arn().to_owned(),
             name: secret.name.clone(),
             version_id: version.id.clone(),
             secret_binary,
@@ -110,16 +110,23 @@ impl Service {
 
     /// Notes the day of a read, once per day per secret and version. A failure here is logged,
     /// not returned: the read itself succeeded.
-    async fn record_access(&self, secret: &Secret, version: &Version) {
+    pub(super) async fn record_access(&self, secret: &Secret, version: &Version) {
         let today = self.clock.now().start_of_day();
-        if secret.last_accessed_day == Some(today) && version.last_accessed_day == Some(today) {
+        // Seen from a replica, the read is recorded on the replica (AWS tracks the date per
+        // region).
+        let (record, last_day) = match &secret.replica_view {
+            Some(view) => (
+                view.record,
+                secret
+                    .replica(&view.region)
+                    .and_then(|replica| replica.last_accessed_day),
+            ),
+            None => (secret.id, secret.last_accessed_day),
+        };
+        if last_day == Some(today) && version.last_accessed_day == Some(today) {
             return;
         }
-        if let Err(error) = self
-            .store
-            .record_access(secret.id, &version.id, today)
-            .await
-        {
+        if let Err(error) = self.store.record_access(record, &version.id, today).await {
             tracing::warn!(%error, "could not record the date of a read");
         }
     }
@@ -142,7 +149,7 @@ impl Service {
             .unwrap_or_else(|| vec![AWSCURRENT.to_owned()]);
         let stored = StoredValue::from_value(&value);
         retry_on_conflict!({
-            let before = self.find_live(principal, &secret_id).await?;
+            let before = self.find_writable(principal, &secret_id).await?;
             if let Some(existing) = before.version(token) {
                 if !same_value(self, &before, token, &value).await? {
                     return Err(token_in_use(token, &before));
@@ -231,7 +238,7 @@ impl Service {
         Ok(ListSecretVersionIdsOutput {
             versions,
             next_token,
-            arn: secret.arn,
+            arn: secret.visible_arn().to_owned(),
             name: secret.name,
         })
     }
@@ -244,7 +251,7 @@ impl Service {
         let secret_id = checked_secret_id(input.secret_id)?;
         let label = input.version_stage.unwrap_or_default();
         retry_on_conflict!({
-            let before = self.find_live(principal, &secret_id).await?;
+            let before = self.find_writable(principal, &secret_id).await?;
             let mut secret = before.clone();
             secret.update_stage(
                 &label,

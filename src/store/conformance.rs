@@ -35,6 +35,10 @@ fn secret(region: &str, name: &str) -> Secret {
         last_changed_at: T0,
         last_accessed_day: None,
         deletion: None,
+        resource_policy: None,
+        rotation: Default::default(),
+        replicas: Vec::new(),
+        replica_view: None,
         versions: Vec::new(),
     }
 }
@@ -68,7 +72,7 @@ async fn create(store: &dyn Store, secret: &Secret) -> Secret {
         .map(|(version_id, value)| NewValue { version_id, value })
         .collect();
     let id = store
-        .create(secret, &new_values)
+        .create(secret, &new_values, &[])
         .await
         .unwrap_or_else(|error| panic!("create: {error}"));
     let loaded = store.load_by_arn(&secret.arn).await.ok().flatten();
@@ -89,6 +93,7 @@ async fn save(
             secret: after,
             changes: &changes,
             new_values: values,
+            overwritten: &[],
         })
         .await
 }
@@ -143,13 +148,13 @@ pub async fn names_are_unique_per_account_and_region(store: Arc<dyn Store>) {
     let mut same_name = secret("us-east-1", "db");
     same_name.arn.push('X');
     assert!(matches!(
-        store.create(&same_name, &[]).await,
+        store.create(&same_name, &[], &[]).await,
         Err(StoreError::NameTaken)
     ));
     let mut same_arn = secret("us-east-1", "other");
     same_arn.arn = secret("us-east-1", "db").arn;
     assert!(matches!(
-        store.create(&same_arn, &[]).await,
+        store.create(&same_arn, &[], &[]).await,
         Err(StoreError::ArnTaken)
     ));
     create(&*store, &secret("eu-west-1", "db")).await;

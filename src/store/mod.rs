@@ -43,12 +43,54 @@ pub struct NewValue<'a> {
 }
 
 /// What a save writes: the secret's new state, and the changes to its versions.
+///
+/// The records of the secret's replicas (one per replica that [exists](crate::service::model::Replica::exists), in
+/// its region, under the same name) are brought in step with `secret.replicas` in the same
+/// transaction.
 pub struct SecretWrite<'a> {
     /// The new state. Its `revision` is the revision this change started from.
     pub secret: &'a Secret,
     pub changes: &'a VersionChanges,
     /// The values of the versions in `changes.added`.
     pub new_values: &'a [NewValue<'a>],
+    /// Other secrets (id, revision) deleted in the same transaction, before the replicas are
+    /// written: the secrets a replica overwrites.
+    pub overwritten: &'a [(SecretId, i64)],
+}
+
+/// The order of a listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    CreatedDate,
+    LastChangedDate,
+    /// Never-read secrets sort as if read at the epoch.
+    LastAccessedDate,
+    Name,
+}
+
+/// Where a listing stands: the sort key and id of the last secret returned.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ListPosition {
+    pub key: PositionKey,
+    pub id: SecretId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum PositionKey {
+    Time(i64),
+    Name(String),
+}
+
+/// One page of the secrets of a scope, in a stable order (sort key, then id), starting after
+/// a position: secrets created or deleted between pages never make others skipped or repeated.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub scope: Scope,
+    pub include_pending_deletion: bool,
+    pub sort: SortKey,
+    pub descending: bool,
+    pub after: Option<ListPosition>,
+    pub limit: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -72,12 +114,14 @@ pub enum StoreError {
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// Inserts a new secret (its versions' values in `new_values`) and returns its id. The
-    /// secret's `id` and `revision` fields are ignored.
+    /// Inserts a new secret (its versions' values in `new_values`, its replicas' records) and
+    /// returns its id, deleting the `overwritten` secrets (id, revision) first in the same
+    /// transaction. The secret's `id` and `revision` fields are ignored.
     async fn create(
         &self,
         secret: &Secret,
         new_values: &[NewValue<'_>],
+        overwritten: &[(SecretId, i64)],
     ) -> Result<SecretId, StoreError>;
 
     async fn load_by_name(&self, scope: &Scope, name: &str) -> Result<Option<Secret>, StoreError>;
@@ -93,6 +137,24 @@ pub trait Store: Send + Sync + 'static {
 
     /// Saves a changed secret if its revision is still `write.secret.revision`, and bumps it.
     async fn save(&self, write: SecretWrite<'_>) -> Result<(), StoreError>;
+
+    /// Saves `write` (the primary, which no longer lists the replica) and creates `promoted`
+    /// (the replica become a secret of its own, with the values of its versions) in one
+    /// transaction. Returns the new secret's id.
+    async fn promote(
+        &self,
+        write: SecretWrite<'_>,
+        promoted: &Secret,
+        values: &[NewValue<'_>],
+    ) -> Result<SecretId, StoreError>;
+
+    /// A page of secrets with each one's position. A secret seen through a replica comes with
+    /// its `replica_view` set.
+    async fn list(&self, query: &ListQuery) -> Result<Vec<(ListPosition, Secret)>, StoreError>;
+
+    /// The value of a setting, set to `initial` if it has none yet (atomically: every caller,
+    /// on any node, gets the same value).
+    async fn setting(&self, name: &str, initial: Vec<u8>) -> Result<Vec<u8>, StoreError>;
 
     /// Deletes a secret and all its versions if its revision is still `revision`.
     async fn delete(&self, secret: SecretId, revision: i64) -> Result<(), StoreError>;

@@ -18,10 +18,13 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use zeroize::Zeroizing;
 
-use super::{NewValue, SecretWrite, Store, StoreError, StoredValue};
+use super::{
+    ListPosition, ListQuery, NewValue, PositionKey, SecretWrite, SortKey, Store, StoreError,
+    StoredValue,
+};
 use crate::clock::Timestamp;
 use crate::crypto::ValueKind;
-use crate::service::model::{Deletion, Scope, Secret, SecretId, Tag, Version};
+use crate::service::model::{Deletion, ReplicaView, Scope, Secret, SecretId, Tag, Version};
 
 /// Schema migrations, applied in order at open; each runs once, in one transaction with the
 /// bump of `schema_version`. Never edit a migration that has shipped: add a new one.
@@ -58,6 +61,19 @@ const MIGRATIONS: &[&str] = &[
         value BLOB NOT NULL,
         PRIMARY KEY (secret_id, version_id)
     ) STRICT;",
+    // 2: resource policies, rotation, replicas (records in their own region pointing at their
+    // primary), the indexes of listings, and settings.
+    "ALTER TABLE secrets ADD COLUMN primary_id INTEGER REFERENCES secrets (id) ON DELETE CASCADE;
+    ALTER TABLE secrets ADD COLUMN resource_policy TEXT;
+    ALTER TABLE secrets ADD COLUMN rotation TEXT;
+    ALTER TABLE secrets ADD COLUMN replicas TEXT;
+    CREATE INDEX secrets_replicas ON secrets (primary_id) WHERE primary_id IS NOT NULL;
+    CREATE INDEX secrets_by_created ON secrets (account_id, region, created_at, id);
+    CREATE INDEX secrets_by_changed ON secrets (account_id, region, last_changed_at, id);
+    CREATE INDEX secrets_by_accessed
+        ON secrets (account_id, region, coalesce(last_accessed_day, 0), id);
+    CREATE INDEX secrets_by_name ON secrets (account_id, region, name, id);
+    CREATE TABLE settings (name TEXT PRIMARY KEY, value BLOB NOT NULL) STRICT;",
 ];
 
 /// Most writes committed together in one transaction.
@@ -354,9 +370,19 @@ fn decode_kind(code: i64) -> Result<ValueKind, StoreError> {
 }
 
 const SECRET_COLUMNS: &str = "id, revision, account_id, region, name, arn, description, kms_key_id, \
-     secret_type, tags, created_at, last_changed_at, last_accessed_day, deletion_requested_at, purge_at";
+     secret_type, tags, created_at, last_changed_at, last_accessed_day, deletion_requested_at, \
+     purge_at, primary_id, resource_policy, rotation, replicas";
 
-fn secret_from_row(row: &Row<'_>) -> rusqlite::Result<(Secret, String)> {
+/// A row of `secrets` before its JSON columns are decoded and its versions loaded.
+struct SecretRow {
+    secret: Secret,
+    tags: String,
+    primary_id: Option<SecretId>,
+    rotation: Option<String>,
+    replicas: Option<String>,
+}
+
+fn secret_from_row(row: &Row<'_>) -> rusqlite::Result<SecretRow> {
     let requested: Option<i64> = row.get(13)?;
     let purge: Option<i64> = row.get(14)?;
     let deletion = requested.zip(purge).map(|(requested, purge)| Deletion {
@@ -380,12 +406,23 @@ fn secret_from_row(row: &Row<'_>) -> rusqlite::Result<(Secret, String)> {
         last_changed_at: Timestamp::from_millis(row.get(11)?),
         last_accessed_day: row.get::<_, Option<i64>>(12)?.map(Timestamp::from_millis),
         deletion,
+        resource_policy: row.get(16)?,
+        rotation: Default::default(),
+        replicas: Vec::new(),
+        replica_view: None,
         versions: Vec::new(),
     };
-    Ok((secret, row.get(9)?))
+    Ok(SecretRow {
+        secret,
+        tags: row.get(9)?,
+        primary_id: row.get(15)?,
+        rotation: row.get(17)?,
+        replicas: row.get(18)?,
+    })
 }
 
 /// Loads the secret matched by `filter` (a `WHERE` clause over `secrets`) with its versions.
+/// A replica's record resolves to its primary, seen from the replica.
 fn load_secret(
     connection: &Connection,
     filter: &str,
@@ -398,15 +435,59 @@ fn load_secret(
         .query_row(arguments, secret_from_row)
         .optional()
         .map_err(backend)?;
-    let Some((mut secret, tags)) = found else {
-        return Ok(None);
-    };
+    found
+        .map(|row| complete_secret(connection, row))
+        .transpose()
+}
+
+fn complete_secret(connection: &Connection, row: SecretRow) -> Result<Secret, StoreError> {
+    if let Some(primary_id) = row.primary_id {
+        let mut primary =
+            load_secret(connection, "id = ?1 AND primary_id IS NULL", &[&primary_id])?.ok_or_else(
+                || StoreError::Corrupt(format!("replica {} has no primary", row.secret.arn)),
+            )?;
+        primary.replica_view = Some(ReplicaView {
+            record: row.secret.id,
+            region: row.secret.scope.region,
+            arn: row.secret.arn,
+        });
+        return Ok(primary);
+    }
+    let SecretRow {
+        mut secret,
+        tags,
+        rotation,
+        replicas,
+        ..
+    } = row;
     let tags: Option<Vec<(String, String)>> = decode_json(&tags)?;
     secret.tags = tags.map(|tags| {
         tags.into_iter()
             .map(|(key, value)| Tag { key, value })
             .collect()
     });
+    if let Some(rotation) = rotation {
+        secret.rotation = decode_json(&rotation)?;
+    }
+    if let Some(replicas) = replicas {
+        secret.replicas = decode_json(&replicas)?;
+    }
+    if !secret.replicas.is_empty() {
+        let mut statement = connection
+            .prepare_cached("SELECT region, last_accessed_day FROM secrets WHERE primary_id = ?1")
+            .map_err(backend)?;
+        let rows = statement
+            .query_map([secret.id], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, Option<i64>>(1)?))
+            })
+            .map_err(backend)?;
+        for row in rows {
+            let (region, day) = row.map_err(backend)?;
+            if let Some(replica) = secret.replicas.iter_mut().find(|r| r.region == region) {
+                replica.last_accessed_day = day.map(Timestamp::from_millis);
+            }
+        }
+    }
     let mut statement = connection
         .prepare_cached(
             "SELECT version_id, ordinal, created_at, stages, last_accessed_day, kms_key_id
@@ -433,7 +514,7 @@ fn load_secret(
         version.stages = decode_json(&stages)?;
         secret.versions.push(version);
     }
-    Ok(Some(secret))
+    Ok(secret)
 }
 
 /// Owned copies of what a write needs, so it can move to the writer thread.
@@ -517,53 +598,307 @@ fn is_unique_violation(error: &rusqlite::Error, column: &str) -> bool {
         if code.code == rusqlite::ErrorCode::ConstraintViolation && message.contains(column))
 }
 
+/// JSON of the rotation configuration, `NULL` when there is none.
+fn rotation_json(secret: &Secret) -> Result<Option<String>, StoreError> {
+    if secret.rotation == Default::default() {
+        return Ok(None);
+    }
+    encode_json(&secret.rotation).map(Some)
+}
+
+fn replicas_json(secret: &Secret) -> Result<Option<String>, StoreError> {
+    if secret.replicas.is_empty() {
+        return Ok(None);
+    }
+    encode_json(&secret.replicas).map(Some)
+}
+
+/// Maps a failed insert into `secrets` to the store's errors.
+fn insert_error(error: rusqlite::Error) -> StoreError {
+    if is_unique_violation(&error, "secrets.arn") {
+        StoreError::ArnTaken
+    } else if is_unique_violation(&error, "secrets.name") {
+        StoreError::NameTaken
+    } else {
+        backend(error)
+    }
+}
+
+fn create_in(
+    connection: &Connection,
+    secret: &Secret,
+    values: &[OwnedValue],
+) -> Result<SecretId, StoreError> {
+    let id = connection
+        .prepare_cached(
+            "INSERT INTO secrets (account_id, region, name, arn, revision, description,
+                 kms_key_id, secret_type, tags, created_at, last_changed_at,
+                 last_accessed_day, deletion_requested_at, purge_at, resource_policy, rotation,
+                 replicas)
+             VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        )
+        .map_err(backend)?
+        .insert(params![
+            secret.scope.account_id,
+            secret.scope.region,
+            secret.name,
+            secret.arn,
+            secret.description,
+            secret.kms_key_id,
+            secret.secret_type,
+            tags_json(secret)?,
+            secret.created_at.as_millis(),
+            secret.last_changed_at.as_millis(),
+            secret.last_accessed_day.map(Timestamp::as_millis),
+            secret.deletion.map(|d| d.requested_at.as_millis()),
+            secret.deletion.map(|d| d.purge_at.as_millis()),
+            secret.resource_policy,
+            rotation_json(secret)?,
+            replicas_json(secret)?,
+        ])
+        .map_err(insert_error)?;
+    let mut secret = secret.clone();
+    secret.id = id;
+    let added: Vec<String> = secret.versions.iter().map(|v| v.id.clone()).collect();
+    insert_versions(connection, &secret, &added, values)?;
+    sync_replicas(connection, &secret)?;
+    Ok(id)
+}
+
+fn save_in(
+    connection: &Connection,
+    secret: &Secret,
+    changes: &OwnedChanges,
+    values: &[OwnedValue],
+    overwritten: &[(SecretId, i64)],
+) -> Result<(), StoreError> {
+    let updated = connection
+        .prepare_cached(
+            "UPDATE secrets SET revision = revision + 1, description = ?3, kms_key_id = ?4,
+                 secret_type = ?5, tags = ?6, last_changed_at = ?7,
+                 deletion_requested_at = ?8, purge_at = ?9, resource_policy = ?10,
+                 rotation = ?11, replicas = ?12
+             WHERE id = ?1 AND revision = ?2 AND primary_id IS NULL",
+        )
+        .map_err(backend)?
+        .execute(params![
+            secret.id,
+            secret.revision,
+            secret.description,
+            secret.kms_key_id,
+            secret.secret_type,
+            tags_json(secret)?,
+            secret.last_changed_at.as_millis(),
+            secret.deletion.map(|d| d.requested_at.as_millis()),
+            secret.deletion.map(|d| d.purge_at.as_millis()),
+            secret.resource_policy,
+            rotation_json(secret)?,
+            replicas_json(secret)?,
+        ])
+        .map_err(backend)?;
+    if updated == 0 {
+        return Err(StoreError::Conflict);
+    }
+    for version_id in &changes.removed {
+        connection
+            .prepare_cached("DELETE FROM versions WHERE secret_id = ?1 AND version_id = ?2")
+            .map_err(backend)?
+            .execute(params![secret.id, version_id])
+            .map_err(backend)?;
+    }
+    for version_id in &changes.relabelled {
+        let Some(version) = secret.version(version_id) else {
+            continue;
+        };
+        connection
+            .prepare_cached(
+                "UPDATE versions SET stages = ?3, kms_key_id = ?4 WHERE secret_id = ?1 AND version_id = ?2",
+            )
+            .map_err(backend)?
+            .execute(params![
+                secret.id,
+                version_id,
+                encode_json(&version.stages)?,
+                version.kms_key_id
+            ])
+            .map_err(backend)?;
+    }
+    insert_versions(connection, secret, &changes.added, values)?;
+    delete_overwritten(connection, overwritten)?;
+    sync_replicas(connection, secret)
+}
+
+/// Deletes secrets that are replaced, each only if it is still at the revision given.
+fn delete_overwritten(
+    connection: &Connection,
+    overwritten: &[(SecretId, i64)],
+) -> Result<(), StoreError> {
+    for (id, revision) in overwritten {
+        let deleted = connection
+            .prepare_cached("DELETE FROM secrets WHERE id = ?1 AND revision = ?2")
+            .map_err(backend)?
+            .execute(params![id, revision])
+            .map_err(backend)?;
+        if deleted == 0 {
+            return Err(StoreError::Conflict);
+        }
+    }
+    Ok(())
+}
+
+/// Makes the replica records of `secret` match the replicas that exist.
+fn sync_replicas(connection: &Connection, secret: &Secret) -> Result<(), StoreError> {
+    let existing: Vec<String> = connection
+        .prepare_cached("SELECT region FROM secrets WHERE primary_id = ?1")
+        .map_err(backend)?
+        .query_map([secret.id], |row| row.get(0))
+        .map_err(backend)?
+        .collect::<Result<_, _>>()
+        .map_err(backend)?;
+    let wanted: Vec<&str> = secret
+        .replicas
+        .iter()
+        .filter(|replica| replica.exists())
+        .map(|replica| replica.region.as_str())
+        .collect();
+    for region in existing.iter().filter(|r| !wanted.contains(&r.as_str())) {
+        connection
+            .prepare_cached("DELETE FROM secrets WHERE primary_id = ?1 AND region = ?2")
+            .map_err(backend)?
+            .execute(params![secret.id, region])
+            .map_err(backend)?;
+    }
+    for region in wanted
+        .into_iter()
+        .filter(|r| !existing.iter().any(|e| e == r))
+    {
+        connection
+            .prepare_cached(
+                "INSERT INTO secrets (account_id, region, name, arn, revision, tags, created_at,
+                     last_changed_at, primary_id)
+                 VALUES (?1, ?2, ?3, ?4, 0, 'null', ?5, ?6, ?7)",
+            )
+            .map_err(backend)?
+            .execute(params![
+                secret.scope.account_id,
+                region,
+                secret.name,
+                secret.replica_arn(region),
+                secret.created_at.as_millis(),
+                secret.last_changed_at.as_millis(),
+                secret.id,
+            ])
+            .map_err(insert_error)?;
+    }
+    Ok(())
+}
+
+/// Owned copies of a write's version changes.
+struct OwnedChanges {
+    added: Vec<String>,
+    relabelled: Vec<String>,
+    removed: Vec<String>,
+}
+
+fn own_changes(write: &SecretWrite<'_>) -> OwnedChanges {
+    OwnedChanges {
+        added: write.changes.added.clone(),
+        relabelled: write.changes.relabelled.clone(),
+        removed: write.changes.removed.clone(),
+    }
+}
+
+/// The SQL expression a listing sorts by.
+fn sort_expression(sort: SortKey) -> &'static str {
+    match sort {
+        SortKey::CreatedDate => "created_at",
+        SortKey::LastChangedDate => "last_changed_at",
+        SortKey::LastAccessedDate => "coalesce(last_accessed_day, 0)",
+        SortKey::Name => "name",
+    }
+}
+
+fn list_in(
+    connection: &Connection,
+    query: &ListQuery,
+) -> Result<Vec<(ListPosition, Secret)>, StoreError> {
+    let key = sort_expression(query.sort);
+    let (direction, comparison) = if query.descending {
+        ("DESC", "<")
+    } else {
+        ("ASC", ">")
+    };
+    let deleted = if query.include_pending_deletion {
+        ""
+    } else {
+        "AND purge_at IS NULL"
+    };
+    let after = if query.after.is_some() {
+        format!("AND ({key}, id) {comparison} (?3, ?4)")
+    } else {
+        "AND ?3 IS NULL AND ?4 IS NULL".to_owned()
+    };
+    let sql = format!(
+        "SELECT {SECRET_COLUMNS}, {key} FROM secrets
+         WHERE account_id = ?1 AND region = ?2 {deleted} {after}
+         ORDER BY {key} {direction}, id {direction} LIMIT ?5"
+    );
+    let (position_key, position_id): (Option<rusqlite::types::Value>, Option<SecretId>) =
+        match &query.after {
+            None => (None, None),
+            Some(position) => (
+                Some(match &position.key {
+                    PositionKey::Time(time) => rusqlite::types::Value::Integer(*time),
+                    PositionKey::Name(name) => rusqlite::types::Value::Text(name.clone()),
+                }),
+                Some(position.id),
+            ),
+        };
+    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+    let mut statement = connection.prepare_cached(&sql).map_err(backend)?;
+    let rows = statement
+        .query_map(
+            params![
+                query.scope.account_id,
+                query.scope.region,
+                position_key,
+                position_id,
+                limit
+            ],
+            |row| {
+                let key = match row.get::<_, rusqlite::types::Value>(19)? {
+                    rusqlite::types::Value::Text(name) => PositionKey::Name(name),
+                    rusqlite::types::Value::Integer(time) => PositionKey::Time(time),
+                    _ => PositionKey::Time(0),
+                };
+                Ok((key, secret_from_row(row)?))
+            },
+        )
+        .map_err(backend)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend)?;
+    let mut page = Vec::with_capacity(rows.len());
+    for (key, row) in rows {
+        let id = row.secret.id;
+        page.push((ListPosition { key, id }, complete_secret(connection, row)?));
+    }
+    Ok(page)
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn create(
         &self,
         secret: &Secret,
         new_values: &[NewValue<'_>],
+        overwritten: &[(SecretId, i64)],
     ) -> Result<SecretId, StoreError> {
-        let mut secret = secret.clone();
+        let secret = secret.clone();
         let values = own_values(new_values);
+        let overwritten = overwritten.to_vec();
         self.write(move |connection| {
-            let tags = tags_json(&secret)?;
-            let inserted = connection
-                .prepare_cached(
-                    "INSERT INTO secrets (account_id, region, name, arn, revision, description,
-                         kms_key_id, secret_type, tags, created_at, last_changed_at,
-                         last_accessed_day, deletion_requested_at, purge_at)
-                     VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                )
-                .map_err(backend)?
-                .insert(params![
-                    secret.scope.account_id,
-                    secret.scope.region,
-                    secret.name,
-                    secret.arn,
-                    secret.description,
-                    secret.kms_key_id,
-                    secret.secret_type,
-                    tags,
-                    secret.created_at.as_millis(),
-                    secret.last_changed_at.as_millis(),
-                    secret.last_accessed_day.map(Timestamp::as_millis),
-                    secret.deletion.map(|d| d.requested_at.as_millis()),
-                    secret.deletion.map(|d| d.purge_at.as_millis()),
-                ]);
-            secret.id = match inserted {
-                Ok(id) => id,
-                Err(error) if is_unique_violation(&error, "secrets.arn") => {
-                    return Err(StoreError::ArnTaken);
-                }
-                Err(error) if is_unique_violation(&error, "secrets.name") => {
-                    return Err(StoreError::NameTaken);
-                }
-                Err(error) => return Err(backend(error)),
-            };
-            let added: Vec<String> = secret.versions.iter().map(|v| v.id.clone()).collect();
-            insert_versions(connection, &secret, &added, &values)?;
-            Ok(secret.id)
+            delete_overwritten(connection, &overwritten)?;
+            create_in(connection, &secret, &values)
         })
         .await
     }
@@ -613,59 +948,51 @@ impl Store for SqliteStore {
 
     async fn save(&self, write: SecretWrite<'_>) -> Result<(), StoreError> {
         let secret = write.secret.clone();
-        let added = write.changes.added.clone();
-        let relabelled = write.changes.relabelled.clone();
-        let removed = write.changes.removed.clone();
+        let changes = own_changes(&write);
         let values = own_values(write.new_values);
+        let overwritten = write.overwritten.to_vec();
+        self.write(move |connection| save_in(connection, &secret, &changes, &values, &overwritten))
+            .await
+    }
+
+    async fn promote(
+        &self,
+        write: SecretWrite<'_>,
+        promoted: &Secret,
+        values: &[NewValue<'_>],
+    ) -> Result<SecretId, StoreError> {
+        let secret = write.secret.clone();
+        let changes = own_changes(&write);
+        let write_values = own_values(write.new_values);
+        let overwritten = write.overwritten.to_vec();
+        let promoted = promoted.clone();
+        let promoted_values = own_values(values);
         self.write(move |connection| {
-            let updated = connection
-                .prepare_cached(
-                    "UPDATE secrets SET revision = revision + 1, description = ?3, kms_key_id = ?4,
-                         secret_type = ?5, tags = ?6, last_changed_at = ?7,
-                         deletion_requested_at = ?8, purge_at = ?9
-                     WHERE id = ?1 AND revision = ?2",
-                )
+            save_in(connection, &secret, &changes, &write_values, &overwritten)?;
+            create_in(connection, &promoted, &promoted_values)
+        })
+        .await
+    }
+
+    async fn list(&self, query: &ListQuery) -> Result<Vec<(ListPosition, Secret)>, StoreError> {
+        let query = query.clone();
+        self.read(move |connection| list_in(connection, &query))
+            .await
+    }
+
+    async fn setting(&self, name: &str, initial: Vec<u8>) -> Result<Vec<u8>, StoreError> {
+        let name = name.to_owned();
+        self.write(move |connection| {
+            connection
+                .prepare_cached("INSERT OR IGNORE INTO settings (name, value) VALUES (?1, ?2)")
                 .map_err(backend)?
-                .execute(params![
-                    secret.id,
-                    secret.revision,
-                    secret.description,
-                    secret.kms_key_id,
-                    secret.secret_type,
-                    tags_json(&secret)?,
-                    secret.last_changed_at.as_millis(),
-                    secret.deletion.map(|d| d.requested_at.as_millis()),
-                    secret.deletion.map(|d| d.purge_at.as_millis()),
-                ])
+                .execute(params![name, initial])
                 .map_err(backend)?;
-            if updated == 0 {
-                return Err(StoreError::Conflict);
-            }
-            for version_id in &removed {
-                connection
-                    .prepare_cached("DELETE FROM versions WHERE secret_id = ?1 AND version_id = ?2")
-                    .map_err(backend)?
-                    .execute(params![secret.id, version_id])
-                    .map_err(backend)?;
-            }
-            for version_id in &relabelled {
-                let Some(version) = secret.version(version_id) else {
-                    continue;
-                };
-                connection
-                    .prepare_cached(
-                        "UPDATE versions SET stages = ?3, kms_key_id = ?4 WHERE secret_id = ?1 AND version_id = ?2",
-                    )
-                    .map_err(backend)?
-                    .execute(params![
-                        secret.id,
-                        version_id,
-                        encode_json(&version.stages)?,
-                        version.kms_key_id
-                    ])
-                    .map_err(backend)?;
-            }
-            insert_versions(connection, &secret, &added, &values)
+            connection
+                .prepare_cached("SELECT value FROM settings WHERE name = ?1")
+                .map_err(backend)?
+                .query_row([&name], |row| row.get(0))
+                .map_err(backend)
         })
         .await
     }

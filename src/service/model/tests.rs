@@ -24,6 +24,10 @@ fn secret() -> Secret {
         last_changed_at: T0,
         last_accessed_day: None,
         deletion: None,
+        resource_policy: None,
+        rotation: Default::default(),
+        replicas: Vec::new(),
+        replica_view: None,
         versions: Vec::new(),
     }
 }
