@@ -3,10 +3,12 @@
 
 use std::sync::Arc;
 
-use super::{NewValue, SecretWrite, Store, StoreError, StoredValue};
+use super::{ListQuery, NewValue, SecretWrite, SortKey, Store, StoreError, StoredValue};
 use crate::clock::Timestamp;
 use crate::crypto::{SecretString, SecretValue, ValueKind};
-use crate::service::model::{AWSCURRENT, Deletion, Scope, Secret, Tag, Version, VersionChanges};
+use crate::service::model::{
+    AWSCURRENT, Deletion, Replica, ReplicaStatus, Scope, Secret, Tag, Version, VersionChanges,
+};
 
 const T0: Timestamp = Timestamp::from_millis(1_700_000_000_000);
 
@@ -341,6 +343,251 @@ pub async fn racing_saves_have_one_winner(store: Arc<dyn Store>) {
     assert_eq!(loaded.versions.len(), 2, "the losers wrote nothing");
 }
 
+fn query(region: &str, sort: SortKey, descending: bool) -> ListQuery {
+    ListQuery {
+        scope: scope(region),
+        include_pending_deletion: false,
+        sort,
+        descending,
+        after: None,
+        limit: 100,
+    }
+}
+
+async fn names(store: &dyn Store, query: &ListQuery) -> Vec<String> {
+    let page = store
+        .list(query)
+        .await
+        .unwrap_or_else(|error| panic!("list: {error}"));
+    page.into_iter().map(|(_, secret)| secret.name).collect()
+}
+
+/// Listings come in the order of their sort key, then of creation; they resume after a
+/// position; they leave out pending deletions unless asked, and other scopes always.
+pub async fn listings_are_ordered_and_resume_after_a_position(store: Arc<dyn Store>) {
+    for (n, name) in ["b", "c", "a", "d"].iter().enumerate() {
+        let mut s = secret("us-east-1", name);
+        s.created_at = T0.plus(std::time::Duration::from_secs(
+            u64::try_from(n).unwrap_or(0),
+        ));
+        if *name == "d" {
+            s.deletion = Some(Deletion {
+                requested_at: T0,
+                purge_at: T0.plus_days(7),
+            });
+        }
+        create(&*store, &s).await;
+    }
+    create(&*store, &secret("eu-west-1", "elsewhere")).await;
+    let by_creation = query("us-east-1", SortKey::CreatedDate, false);
+    assert_eq!(names(&*store, &by_creation).await, ["b", "c", "a"]);
+    let newest_first = query("us-east-1", SortKey::CreatedDate, true);
+    assert_eq!(names(&*store, &newest_first).await, ["a", "c", "b"]);
+    let by_name = query("us-east-1", SortKey::Name, false);
+    assert_eq!(names(&*store, &by_name).await, ["a", "b", "c"]);
+    let with_deleted = ListQuery {
+        include_pending_deletion: true,
+        ..by_name.clone()
+    };
+    assert_eq!(names(&*store, &with_deleted).await, ["a", "b", "c", "d"]);
+    // Pages of one, each resuming after the last position.
+    let mut walked = Vec::new();
+    let mut page_query = ListQuery {
+        limit: 1,
+        ..by_creation.clone()
+    };
+    loop {
+        let page = store.list(&page_query).await.unwrap_or_default();
+        let Some((position, secret)) = page.into_iter().next() else {
+            break;
+        };
+        walked.push(secret.name);
+        page_query.after = Some(position);
+    }
+    assert_eq!(walked, ["b", "c", "a"]);
+}
+
+fn replica(region: &str) -> Replica {
+    Replica {
+        region: region.into(),
+        kms_key_id: None,
+        status: ReplicaStatus::InSync,
+        status_message: None,
+        last_accessed_day: None,
+    }
+}
+
+/// A replica is found by name and ARN in its region, as the primary seen from there; it takes
+/// the name in that region; it goes when the primary drops it or is deleted.
+pub async fn replicas_are_views_of_their_primary(store: Arc<dyn Store>) {
+    let before = create(&*store, &with_version(secret("us-east-1", "db"), "v1")).await;
+    let mut after = before.clone();
+    after.replicas = vec![replica("us-west-2")];
+    save(&*store, &before, &after, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let seen = store
+        .load_by_name(&scope("us-west-2"), "db")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("replica not found by name"));
+    let view = seen
+        .replica_view
+        .clone()
+        .unwrap_or_else(|| panic!("not a view"));
+    assert_eq!(seen.id, before.id);
+    assert_eq!(view.region, "us-west-2");
+    assert_eq!(view.arn, before.replica_arn("us-west-2"));
+    let by_arn = store.load_by_arn(&view.arn).await.ok().flatten();
+    assert_eq!(by_arn.map(|s| s.id), Some(before.id));
+    assert_eq!(
+        text_of(&*store, &seen, "v1").await.as_deref(),
+        Some("value of v1")
+    );
+    // The name is taken in the replica's region.
+    assert!(matches!(
+        store.create(&secret("us-west-2", "db"), &[], &[]).await,
+        Err(StoreError::NameTaken | StoreError::ArnTaken)
+    ));
+    // A read there is recorded on the replica, not on the primary.
+    store
+        .record_access(view.record, "v1", T0.start_of_day())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let primary = store.load_by_arn(&before.arn).await.ok().flatten();
+    let primary = primary.unwrap_or_else(|| panic!("primary vanished"));
+    assert_eq!(primary.last_accessed_day, None);
+    assert_eq!(
+        primary.replicas[0].last_accessed_day,
+        Some(T0.start_of_day())
+    );
+    // A failed replica has no record; dropping the replica frees the name.
+    let mut dropped = primary.clone();
+    dropped.replicas = vec![Replica {
+        status: ReplicaStatus::Failed,
+        ..replica("us-west-2")
+    }];
+    save(&*store, &primary, &dropped, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        store
+            .load_by_name(&scope("us-west-2"), "db")
+            .await
+            .ok()
+            .flatten()
+            .is_none()
+    );
+    // Deleting a primary removes its replicas' records.
+    let current = store.load_by_arn(&before.arn).await.ok().flatten();
+    let current = current.unwrap_or_else(|| panic!("primary vanished"));
+    let mut again = current.clone();
+    again.replicas = vec![replica("us-west-2")];
+    save(&*store, &current, &again, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let current = store.load_by_arn(&before.arn).await.ok().flatten();
+    let current = current.unwrap_or_else(|| panic!("primary vanished"));
+    store
+        .delete(current.id, current.revision)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(store.load_by_arn(&view.arn).await.ok().flatten().is_none());
+}
+
+/// A replica may replace a secret of the same name in its region, in the same transaction,
+/// only if that secret is still at the revision that was seen.
+pub async fn replicas_overwrite_only_what_was_seen(store: Arc<dyn Store>) {
+    let mut occupant = secret("us-west-2", "db");
+    occupant.arn = "arn:aws:secretsmanager:us-west-2:123456789012:secret:db-XyZ123".into();
+    let occupant = create(&*store, &occupant).await;
+    let before = create(&*store, &with_version(secret("us-east-1", "db"), "v1")).await;
+    let mut after = before.clone();
+    after.replicas = vec![replica("us-west-2")];
+    let refused = save(&*store, &before, &after, &[]).await;
+    assert!(matches!(refused, Err(StoreError::NameTaken)), "{refused:?}");
+    let stale = store
+        .save(SecretWrite {
+            secret: &after,
+            changes: &VersionChanges::default(),
+            new_values: &[],
+            overwritten: &[(occupant.id, occupant.revision + 1)],
+        })
+        .await;
+    assert!(matches!(stale, Err(StoreError::Conflict)), "{stale:?}");
+    store
+        .save(SecretWrite {
+            secret: &after,
+            changes: &VersionChanges::default(),
+            new_values: &[],
+            overwritten: &[(occupant.id, occupant.revision)],
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        store
+            .load_by_arn(&occupant.arn)
+            .await
+            .ok()
+            .flatten()
+            .is_none()
+    );
+    let seen = store
+        .load_by_name(&scope("us-west-2"), "db")
+        .await
+        .ok()
+        .flatten();
+    assert_eq!(seen.map(|s| s.id), Some(before.id));
+}
+
+/// Promoting a replica drops it from the primary and creates the new secret in one step.
+pub async fn promotion_replaces_the_replica_with_a_secret(store: Arc<dyn Store>) {
+    let mut first = with_version(secret("us-east-1", "db"), "v1");
+    first.replicas = vec![replica("us-west-2")];
+    let primary = create(&*store, &first).await;
+    let mut without = primary.clone();
+    without.replicas.clear();
+    let mut promoted = with_version(secret("us-west-2", "db"), "v1");
+    promoted.arn = primary.replica_arn("us-west-2");
+    let copied = value("copied");
+    let id = store
+        .promote(
+            SecretWrite {
+                secret: &without,
+                changes: &VersionChanges::default(),
+                new_values: &[],
+                overwritten: &[],
+            },
+            &promoted,
+            &[NewValue {
+                version_id: "v1",
+                value: &copied,
+            }],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let standalone = store.load_by_arn(&promoted.arn).await.ok().flatten();
+    let standalone = standalone.unwrap_or_else(|| panic!("promoted secret not found"));
+    assert_eq!(standalone.id, id);
+    assert!(standalone.replica_view.is_none());
+    assert_eq!(
+        text_of(&*store, &standalone, "v1").await.as_deref(),
+        Some("copied")
+    );
+    let primary = store.load_by_arn(&primary.arn).await.ok().flatten();
+    assert_eq!(primary.map(|p| p.replicas.len()), Some(0));
+}
+
+/// A setting keeps the first value any caller gave it.
+pub async fn settings_keep_their_first_value(store: Arc<dyn Store>) {
+    let first = store.setting("key", vec![1, 2, 3]).await.ok();
+    let second = store.setting("key", vec![9]).await.ok();
+    assert_eq!(first, Some(vec![1, 2, 3]));
+    assert_eq!(second, Some(vec![1, 2, 3]));
+    assert_eq!(store.setting("other", vec![4]).await.ok(), Some(vec![4]));
+}
+
 /// Generates one `#[tokio::test]` per conformance test for a backend. `$make_store` gives the
 /// store and anything that must outlive it.
 macro_rules! conformance_tests {
@@ -354,6 +601,11 @@ macro_rules! conformance_tests {
             access_days_only_move_forward_and_keep_the_revision,
             pending_deletions_come_due,
             racing_saves_have_one_winner,
+            listings_are_ordered_and_resume_after_a_position,
+            replicas_are_views_of_their_primary,
+            replicas_overwrite_only_what_was_seen,
+            promotion_replaces_the_replica_with_a_secret,
+            settings_keep_their_first_value,
         );
     };
     (@tests $make_store:expr; $($test:ident),+ $(,)?) => {
