@@ -89,6 +89,23 @@ pub(super) fn replication_status(secret: &Secret) -> Vec<types::ReplicationStatu
         .collect()
 }
 
+/// A new current value set by hand counts as a rotation: the next one is due a schedule after
+/// it (AWS's `RotationRulesType` documentation).
+pub(super) fn reschedule_rotation(secret: &mut Secret, now: Timestamp) {
+    let rotation = &mut secret.rotation;
+    let Some(rules) = rotation.rules.as_ref().filter(|_| rotation.enabled) else {
+        return;
+    };
+    let input = super::rotation_rules::RotationRulesInput {
+        automatically_after_days: rules.automatically_after_days,
+        duration: rules.duration.clone(),
+        schedule_expression: rules.schedule_expression.clone(),
+    };
+    if let Ok(schedule) = super::rotation_rules::parse(&input) {
+        rotation.next_rotation_at = Some(schedule.next_rotation(now));
+    }
+}
+
 /// Secrets purged per store query by the deletion job.
 const PURGE_BATCH: usize = 100;
 
@@ -273,6 +290,7 @@ impl Service {
             if let Some(token) = &token {
                 let version = Version::new(token, now, secret.kms_key_id.clone());
                 secret.add_version(version, &[AWSCURRENT.to_owned()], now)?;
+                reschedule_rotation(&mut secret, now);
             }
             if secret != before {
                 secret.last_changed_at = now;

@@ -170,6 +170,9 @@ impl Service {
             }
             let version = Version::new(token, now, secret.kms_key_id.clone());
             secret.add_version(version, &labels, now)?;
+            if labels.iter().any(|label| label == AWSCURRENT) {
+                super::secret::reschedule_rotation(&mut secret, now);
+            }
             secret.last_changed_at = now;
             let new_value = [NewValue {
                 version_id: token,
