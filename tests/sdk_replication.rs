@@ -1411,3 +1411,93 @@ async fn stop_replication_is_refused_outside_a_replica() {
         Some(REGION)
     );
 }
+
+#[tokio::test]
+async fn a_failed_replica_is_retried_by_replicating_to_its_region_again() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let east2 = server.client_in(EAST2);
+    common::create(&east2, "s", "theirs").await;
+    let arn = create_replicated(&client, "s", "ours", &[EAST2]).await;
+
+    // While the name is still taken, a retry without overwrite fails the same way.
+    let retried = client
+        .replicate_secret_to_regions()
+        .secret_id("s")
+        .add_replica_regions(replica(EAST2))
+        .send()
+        .await
+        .expect("retry");
+    assert_eq!(
+        statuses(retried.replication_status()),
+        vec![failed(EAST2, "s")],
+        "one entry for the region, still failed"
+    );
+    assert_eq!(
+        common::get(&east2, "s").await.secret_string(),
+        Some("theirs")
+    );
+
+    // With overwrite (the console's "Retry replication", "Overwrite"), it succeeds.
+    let retried = client
+        .replicate_secret_to_regions()
+        .secret_id("s")
+        .add_replica_regions(replica(EAST2))
+        .force_overwrite_replica_secret(true)
+        .send()
+        .await
+        .expect("retry with overwrite");
+    assert_eq!(
+        statuses(retried.replication_status()),
+        vec![in_sync(EAST2, MANAGED_KEY)]
+    );
+    let got = common::get(&east2, "s").await;
+    assert_eq!(got.secret_string(), Some("ours"));
+    assert_eq!(got.arn(), Some(arn_in(&arn, EAST2).as_str()));
+
+    // Without overwrite, once the name is free again.
+    let west2 = server.client_in(WEST2);
+    common::create(&west2, "s", "theirs").await;
+    let failed_too = client
+        .replicate_secret_to_regions()
+        .secret_id("s")
+        .add_replica_regions(replica(WEST2))
+        .send()
+        .await
+        .expect("replicate to a taken name");
+    assert_eq!(
+        statuses(failed_too.replication_status()),
+        vec![in_sync(EAST2, MANAGED_KEY), failed(WEST2, "s")]
+    );
+    west2
+        .delete_secret()
+        .secret_id("s")
+        .force_delete_without_recovery(true)
+        .send()
+        .await
+        .expect("free the name");
+    let retried = client
+        .replicate_secret_to_regions()
+        .secret_id("s")
+        .add_replica_regions(replica(WEST2))
+        .send()
+        .await
+        .expect("retry once free");
+    assert_eq!(
+        statuses(retried.replication_status()),
+        vec![in_sync(EAST2, MANAGED_KEY), in_sync(WEST2, MANAGED_KEY)]
+    );
+    assert_eq!(common::get(&west2, "s").await.secret_string(), Some("ours"));
+
+    // Once in sync, the region is replicated and cannot be added again.
+    let (code, _) = error_of(
+        client
+            .replicate_secret_to_regions()
+            .secret_id("s")
+            .add_replica_regions(replica(EAST2))
+            .force_overwrite_replica_secret(true)
+            .send()
+            .await,
+    );
+    assert_eq!(code, "InvalidParameterException");
+}
