@@ -4,6 +4,10 @@
 
 mod common;
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::types::{
     Filter, FilterNameStringType, ReplicaRegionType, ReplicationStatusType, Tag,
@@ -1500,4 +1504,143 @@ async fn a_failed_replica_is_retried_by_replicating_to_its_region_again() {
             .await,
     );
     assert_eq!(code, "InvalidParameterException");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writes_on_the_primary_are_seen_whole_by_a_replica_reader_in_memory() {
+    a_replica_reader_sees_only_whole_acknowledged_versions(TestServer::start().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writes_on_the_primary_are_seen_whole_by_a_replica_reader_on_disk() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let store =
+        coffer::store::sqlite::SqliteStore::open(&dir.path().join("coffer.db")).expect("open");
+    a_replica_reader_sees_only_whole_acknowledged_versions(
+        TestServer::start_with(Arc::new(store)).await,
+    )
+    .await;
+}
+
+/// 8 writers put versions on the primary while a reader in the replica region reads the
+/// current version over and over. Every read is a version some writer wrote, with that
+/// writer's value, current, and never older than the one read before it; at the end the
+/// replica's current version is the primary's.
+async fn a_replica_reader_sees_only_whole_acknowledged_versions(server: TestServer) {
+    const WRITERS: usize = 8;
+    const PUTS: usize = 6;
+    let client = server.client();
+    let remote = server.client_in(EAST2);
+    create_replicated(&client, "hot", "initial", &[EAST2]).await;
+    let v0 = common::get(&client, "hot")
+        .await
+        .version_id()
+        .expect("version")
+        .to_owned();
+
+    let done = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let remote = remote.clone();
+        let done = Arc::clone(&done);
+        tokio::spawn(async move {
+            let mut seen: Vec<(String, String, Vec<String>, Vec<String>)> = Vec::new();
+            // At least a few reads, even if the writers finish first.
+            while !done.load(Ordering::SeqCst) || seen.len() < 5 {
+                let got = common::get(&remote, "hot").await;
+                let described = common::describe(&remote, "hot").await;
+                let current: Vec<String> = described
+                    .version_ids_to_stages()
+                    .into_iter()
+                    .flatten()
+                    .filter(|(_, stages)| stages.iter().any(|s| s == "AWSCURRENT"))
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                seen.push((
+                    got.version_id().unwrap_or_default().to_owned(),
+                    got.secret_string().unwrap_or_default().to_owned(),
+                    got.version_stages().to_vec(),
+                    current,
+                ));
+            }
+            seen
+        })
+    };
+
+    let acknowledged = Arc::new(Mutex::new(BTreeMap::new()));
+    let mut writers = Vec::new();
+    for writer in 0..WRITERS {
+        let client = client.clone();
+        let acknowledged = Arc::clone(&acknowledged);
+        writers.push(tokio::spawn(async move {
+            for put in 0..PUTS {
+                let version_id = token();
+                let value = format!("writer {writer} put {put}");
+                client
+                    .put_secret_value()
+                    .secret_id("hot")
+                    .secret_string(&value)
+                    .client_request_token(&version_id)
+                    .send()
+                    .await
+                    .unwrap_or_else(|error| panic!("put {writer}/{put}: {error:?}"));
+                acknowledged
+                    .lock()
+                    .expect("not poisoned")
+                    .insert(version_id, value);
+            }
+        }));
+    }
+    for writer in writers {
+        writer.await.expect("writer");
+    }
+    done.store(true, Ordering::SeqCst);
+    let seen = reader.await.expect("reader");
+    let mut acknowledged = acknowledged.lock().expect("not poisoned").clone();
+    assert_eq!(acknowledged.len(), WRITERS * PUTS);
+    acknowledged.insert(v0.clone(), "initial".to_owned());
+
+    // The order in which the versions were committed: ListSecretVersionIds lists newest first.
+    let listed = remote
+        .list_secret_version_ids()
+        .secret_id("hot")
+        .include_deprecated(true)
+        .send()
+        .await
+        .expect("list on the replica");
+    let order: Vec<String> = listed
+        .versions()
+        .iter()
+        .rev()
+        .filter_map(|v| v.version_id().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        order.iter().cloned().collect::<BTreeSet<_>>(),
+        acknowledged.keys().cloned().collect::<BTreeSet<_>>(),
+        "the replica lists exactly the versions written"
+    );
+    let position: BTreeMap<&str, usize> = order
+        .iter()
+        .enumerate()
+        .map(|(index, id)| (id.as_str(), index))
+        .collect();
+
+    let mut last = 0;
+    for (version_id, value, stages, current) in &seen {
+        assert_eq!(
+            acknowledged.get(version_id),
+            Some(value),
+            "read {version_id} with value {value:?}"
+        );
+        assert!(stages.iter().any(|s| s == "AWSCURRENT"), "{stages:?}");
+        assert_eq!(current.len(), 1, "exactly one current version: {current:?}");
+        let at = position[version_id.as_str()];
+        assert!(at >= last, "a read went back from #{last} to #{at}");
+        last = at;
+    }
+
+    let home = common::get(&client, "hot").await;
+    let there = common::get(&remote, "hot").await;
+    assert_eq!(there.version_id(), home.version_id());
+    assert_eq!(there.secret_string(), home.secret_string());
+    assert_eq!(home.version_id(), order.last().map(String::as_str));
 }
