@@ -59,7 +59,11 @@ impl Service {
             if !is_region(&region) || region == primary.region || duplicate {
                 return Err(invalid_region());
             }
-            if existing.iter().any(|replica| replica.region == region) {
+            // A failed replica is no replica: its region may be asked for again (a retry).
+            if existing
+                .iter()
+                .any(|replica| replica.region == region && replica.status != ReplicaStatus::Failed)
+            {
                 return Err(ApiError::new(
                     ErrorCode::InvalidParameterException,
                     format!("The secret is already replicated to {region}."),
@@ -110,8 +114,18 @@ impl Service {
                 )
                 .await?;
             let mut secret = before.clone();
-            // A failed replica is retried by adding its region again.
-            secret.replicas.extend(plan.replicas);
+            // A failed replica is retried by adding its region again: the new attempt takes
+            // its place.
+            for replica in plan.replicas {
+                match secret
+                    .replicas
+                    .iter_mut()
+                    .find(|r| r.region == replica.region)
+                {
+                    Some(failed) => *failed = replica,
+                    None => secret.replicas.push(replica),
+                }
+            }
             if !self
                 .save_replacing(&before, &secret, &plan.overwritten)
                 .await?
