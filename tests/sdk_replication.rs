@@ -1086,6 +1086,19 @@ async fn a_replicas_name_is_taken_in_its_region() {
         common::describe(&east2, "s").await.primary_region(),
         Some(REGION)
     );
+    // Not even the primary's own token and value make a create there look like a retry.
+    let current = common::get(&client, "s").await;
+    let token = current.version_id().expect("version id").to_owned();
+    let (code, _) = error_of(
+        east2
+            .create_secret()
+            .name("s")
+            .client_request_token(token)
+            .secret_string("v")
+            .send()
+            .await,
+    );
+    assert_eq!(code, "ResourceExistsException");
 }
 
 #[tokio::test]

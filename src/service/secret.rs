@@ -231,17 +231,21 @@ impl Service {
                 "You can't create this secret because a secret with this name is already scheduled for deletion.",
             ));
         }
+        // A retry of this very create (never a replica, which no create here made).
         if let (Some(token), Some(value)) = (token, value)
+            && existing.replica_view.is_none()
             && existing.version(token).is_some()
         {
             if !same_value(self, &existing, token, value).await? {
                 return Err(token_in_use(token, &existing));
             }
+            let replication_status =
+                (!existing.replicas.is_empty()).then(|| replication_status(&existing));
             return Ok(Some(CreateSecretOutput {
                 arn: existing.arn,
                 name: existing.name,
                 version_id: Some(token.to_owned()),
-                replication_status: None,
+                replication_status,
             }));
         }
         Err(ApiError::new(

@@ -123,7 +123,12 @@ impl Service {
             ),
             None => (secret.id, secret.last_accessed_day),
         };
-        if last_day == Some(today) && version.last_accessed_day == Some(today) {
+        // Seen from a replica only the replica's date is kept (the versions are the primary's).
+        let version_day = match &secret.replica_view {
+            Some(_) => last_day,
+            None => version.last_accessed_day,
+        };
+        if last_day == Some(today) && version_day == Some(today) {
             return;
         }
         if let Err(error) = self.store.record_access(record, &version.id, today).await {
