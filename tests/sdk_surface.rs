@@ -1,6 +1,6 @@
 //! TagResource and UntagResource through the official AWS SDK, and the operations of this
 //! surface that a replica refuses. GetRandomPassword is in `sdk_surface_password.rs`, resource
-//! policies and rotation in `sdk_surface_policy.rs`.
+//! policies in `sdk_surface_policy.rs` and rotation in `sdk_surface_rotation.rs`.
 
 mod common;
 
