@@ -15,6 +15,7 @@ import base64
 import datetime
 import json
 import os
+import string
 import subprocess
 import sys
 import tempfile
@@ -673,6 +674,180 @@ class Boto3ErrorTest(CofferTestCase):
         )
 
 
+class Boto3SurfaceTest(CofferTestCase):
+    """Tags, GetRandomPassword and resource policies through boto3."""
+
+    ACCOUNT_POLICY = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"},
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": "*",
+            }
+        ],
+    }
+    PUBLIC_POLICY = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": "*",
+            }
+        ],
+    }
+
+    def test_get_random_password_with_options(self):
+        response = self.client.get_random_password(
+            PasswordLength=40,
+            ExcludeCharacters="abcXYZ789",
+            ExcludePunctuation=True,
+            IncludeSpace=False,
+            RequireEachIncludedType=True,
+        )
+        self.assertEqual(set(response), {"RandomPassword", "ResponseMetadata"})
+        password = response["RandomPassword"]
+        self.assertEqual(len(password), 40, password)
+        self.assertFalse(set(password) & set("abcXYZ789"), password)
+        self.assertFalse(set(password) & set(string.punctuation + " "), password)
+        for kind in (string.ascii_uppercase, string.ascii_lowercase, string.digits):
+            self.assertTrue(set(password) & set(kind), f"{password} lacks one of {kind}")
+
+        default = self.client.get_random_password()["RandomPassword"]
+        self.assertEqual(len(default), 32)
+        self.assertTrue(set(default) & set(string.punctuation), default)
+
+        only_digits = self.client.get_random_password(
+            PasswordLength=12,
+            ExcludeUppercase=True,
+            ExcludeLowercase=True,
+            ExcludePunctuation=True,
+        )["RandomPassword"]
+        self.assertRegex(only_digits, r"^[0-9]{12}$")
+
+        error = self.assert_client_error(
+            "InvalidParameterException",
+            self.client.get_random_password,
+            PasswordLength=3,
+        )
+        self.assertEqual(
+            error.response["Error"]["Message"],
+            "Password length is too short based on the required types.",
+        )
+        # botocore checks only the minimum itself; the maximum is the server's to refuse.
+        self.assert_client_error(
+            "ValidationException", self.client.get_random_password, PasswordLength=4097
+        )
+
+    def test_tag_and_untag_resource(self):
+        name, created = self.create(
+            "tags", SecretString="x", Tags=[{"Key": "team", "Value": "db"}]
+        )
+        response = self.client.tag_resource(
+            SecretId=created["ARN"],
+            Tags=[{"Key": "env", "Value": "prod"}, {"Key": "team", "Value": "web"}],
+        )
+        self.assertEqual(set(response), {"ResponseMetadata"}, "TagResource returns no members")
+        self.assertEqual(
+            self.client.describe_secret(SecretId=name)["Tags"],
+            [{"Key": "team", "Value": "web"}, {"Key": "env", "Value": "prod"}],
+        )
+
+        error = self.assert_client_error(
+            "InvalidParameterException",
+            self.client.tag_resource,
+            SecretId=name,
+            Tags=[{"Key": "aws:owner", "Value": "me"}],
+        )
+        self.assertEqual(
+            error.response["Error"]["Message"],
+            "You can't modify system tags. Tag key: 'aws:owner'.",
+        )
+
+        response = self.client.untag_resource(SecretId=name, TagKeys=["team", "absent"])
+        self.assertEqual(set(response), {"ResponseMetadata"}, "UntagResource returns no members")
+        self.assertEqual(
+            self.client.describe_secret(SecretId=name)["Tags"], [{"Key": "env", "Value": "prod"}]
+        )
+        self.client.untag_resource(SecretId=name, TagKeys=["env"])
+        self.assertEqual(self.client.describe_secret(SecretId=name)["Tags"], [])
+
+        self.assert_client_error(
+            "ResourceNotFoundException",
+            self.client.tag_resource,
+            SecretId=unique_name("tags-missing"),
+            Tags=[{"Key": "k", "Value": "v"}],
+        )
+
+    def test_put_get_and_delete_resource_policy(self):
+        name, created = self.create("policy", SecretString="x")
+        initial = self.client.get_resource_policy(SecretId=name)
+        self.assertEqual(initial["Name"], name)
+        self.assertEqual(initial["ARN"], created["ARN"])
+        self.assertNotIn("ResourcePolicy", initial)
+
+        put = self.client.put_resource_policy(
+            SecretId=name,
+            ResourcePolicy=json.dumps(self.ACCOUNT_POLICY, indent=2),
+            BlockPublicPolicy=True,
+        )
+        self.assertEqual((put["ARN"], put["Name"]), (created["ARN"], name))
+        got = self.client.get_resource_policy(SecretId=created["ARN"])
+        self.assertEqual((got["ARN"], got["Name"]), (created["ARN"], name))
+        self.assertEqual(json.loads(got["ResourcePolicy"]), self.ACCOUNT_POLICY)
+
+        self.assert_client_error(
+            "PublicPolicyException",
+            self.client.put_resource_policy,
+            SecretId=name,
+            ResourcePolicy=json.dumps(self.PUBLIC_POLICY),
+            BlockPublicPolicy=True,
+        )
+        error = self.assert_client_error(
+            "MalformedPolicyDocumentException",
+            self.client.put_resource_policy,
+            SecretId=name,
+            ResourcePolicy='{"Version": "2012-10-17"}',
+        )
+        self.assertTrue(
+            error.response["Error"]["Message"].startswith("This policy has invalid syntax."),
+            error.response["Error"]["Message"],
+        )
+        self.assertEqual(
+            json.loads(self.client.get_resource_policy(SecretId=name)["ResourcePolicy"]),
+            self.ACCOUNT_POLICY,
+            "refused policies leave the stored one alone",
+        )
+
+        deleted = self.client.delete_resource_policy(SecretId=name)
+        self.assertEqual((deleted["ARN"], deleted["Name"]), (created["ARN"], name))
+        self.assertNotIn("ResourcePolicy", self.client.get_resource_policy(SecretId=name))
+
+    def test_validate_resource_policy(self):
+        name, _ = self.create("validate", SecretString="x")
+        valid = self.client.validate_resource_policy(
+            SecretId=name, ResourcePolicy=json.dumps(self.ACCOUNT_POLICY)
+        )
+        self.assertIs(valid["PolicyValidationPassed"], True)
+        self.assertEqual(valid["ValidationErrors"], [])
+
+        public = self.client.validate_resource_policy(
+            ResourcePolicy=json.dumps(self.PUBLIC_POLICY)
+        )
+        self.assertIs(public["PolicyValidationPassed"], False)
+        self.assertEqual(
+            [entry["CheckName"] for entry in public["ValidationErrors"]], ["BROAD_ACCESS_CHECK"]
+        )
+        malformed = self.client.validate_resource_policy(ResourcePolicy="not a policy")
+        self.assertIs(malformed["PolicyValidationPassed"], False)
+        self.assertEqual(
+            [entry["CheckName"] for entry in malformed["ValidationErrors"]], ["SYNTAX_CHECK"]
+        )
+
+
 class AwsCliTest(unittest.TestCase):
     """The same API through the unmodified aws CLI, run as a subprocess."""
 
@@ -864,6 +1039,41 @@ class AwsCliTest(unittest.TestCase):
         )
         self.assertEqual(self.cli("get-secret-value", "--secret-id", name)["SecretString"], "x")
 
+
+    def test_cli_get_random_password(self):
+        response = self.cli(
+            "get-random-password", "--password-length", "20", "--exclude-punctuation"
+        )
+        self.assertEqual(set(response), {"RandomPassword"})
+        password = response["RandomPassword"]
+        self.assertEqual(len(password), 20, password)
+        self.assertFalse(set(password) & set(string.punctuation + " "), password)
+        for kind in (string.ascii_uppercase, string.ascii_lowercase, string.digits):
+            self.assertTrue(set(password) & set(kind), f"{password} lacks one of {kind}")
+
+        spaced = self.cli(
+            "get-random-password",
+            "--password-length",
+            "64",
+            "--exclude-uppercase",
+            "--exclude-numbers",
+            "--exclude-punctuation",
+            "--include-space",
+            "--no-require-each-included-type",
+            "--exclude-characters",
+            "aeiou",
+        )["RandomPassword"]
+        self.assertEqual(len(spaced), 64, spaced)
+        self.assertTrue(set(spaced) <= set("bcdfghjklmnpqrstvwxyz "), spaced)
+
+        self.cli_error(
+            "InvalidParameterException",
+            "get-random-password",
+            "--exclude-uppercase",
+            "--exclude-lowercase",
+            "--exclude-numbers",
+            "--exclude-punctuation",
+        )
 
 def main():
     try:
