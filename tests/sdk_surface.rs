@@ -467,3 +467,26 @@ async fn a_replica_refuses_tags_policies_and_rotation() {
         .expect("policy of the primary");
     assert_eq!(policy.resource_policy, None);
 }
+
+#[tokio::test]
+async fn untagging_or_tagging_nothing_leaves_a_secret_untagged() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    common::create(&client, "plain", "v").await;
+    client
+        .untag_resource()
+        .secret_id("plain")
+        .tag_keys("absent")
+        .send()
+        .await
+        .expect("untag");
+    client
+        .tag_resource()
+        .secret_id("plain")
+        .set_tags(Some(Vec::new()))
+        .send()
+        .await
+        .expect("tag nothing");
+    let described = common::describe(&client, "plain").await;
+    assert_eq!(described.tags, None, "no change, so still no Tags member");
+}

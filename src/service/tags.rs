@@ -53,9 +53,10 @@ impl Service {
         retry_on_conflict!({
             let before = self.find_writable(principal, &secret_id).await?;
             let mut secret = before.clone();
-            let mut tags = secret.tags.take().unwrap_or_default();
-            tags.retain(|tag| !keys.contains(&tag.key));
-            secret.tags = Some(tags);
+            // A secret never tagged stays so (AWS then shows no `Tags` at all).
+            if let Some(tags) = secret.tags.as_mut() {
+                tags.retain(|tag| !keys.contains(&tag.key));
+            }
             if secret != before && !self.save(&before, &secret, &[]).await? {
                 return Ok(Attempt::Lost);
             }
@@ -107,6 +108,9 @@ fn too_many_tags() -> ApiError {
 
 /// Adds `tags` to a secret's tags; a key it has already takes the new value.
 fn merge_tags(secret: &mut Secret, tags: &[Tag]) -> Result<(), ApiError> {
+    if tags.is_empty() {
+        return Ok(());
+    }
     let mut merged = secret.tags.take().unwrap_or_default();
     for tag in tags {
         match merged.iter_mut().find(|existing| existing.key == tag.key) {
