@@ -1106,7 +1106,9 @@ async fn malformed_filters_are_refused() {
     let (code, message) = error_of(client.list_secrets().filters(unknown).send().await);
     assert_eq!(code, "ValidationException");
     assert!(
-        message.contains("'invalid'") && message.contains("filters.1.member.key"),
+        message.contains("'invalid'")
+            && message.contains("filters.1.member.key")
+            && message.contains("enum value set"),
         "{message}"
     );
 
