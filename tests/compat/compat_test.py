@@ -848,6 +848,273 @@ class Boto3SurfaceTest(CofferTestCase):
         )
 
 
+class Boto3ListingTest(CofferTestCase):
+    """ListSecrets and BatchGetSecretValue through boto3. The server is shared with the other
+    tests, so every listing is narrowed to this test's own name prefix."""
+
+    def unique_prefix(self, label):
+        return f"compat/{label}-{uuid.uuid4().hex}/"
+
+    def create_named(self, name, **kwargs):
+        response = self.client.create_secret(Name=name, **kwargs)
+        self.assertEqual(response["Name"], name)
+        return response
+
+    def listed_names(self, **kwargs):
+        """Names through boto3's ListSecrets paginator; asserts none is listed twice."""
+        names = []
+        for page in self.client.get_paginator("list_secrets").paginate(**kwargs):
+            names.extend(entry["Name"] for entry in page["SecretList"])
+        self.assertEqual(len(names), len(set(names)), f"a secret is listed twice: {names}")
+        return names
+
+    def test_list_secrets_filters(self):
+        prefix = self.unique_prefix("list-filters")
+        alpha, beta, gamma = (prefix + suffix for suffix in ("alpha", "beta", "gamma"))
+        created = self.create_named(
+            alpha,
+            SecretString="a",
+            Description="Primary database credentials",
+            Tags=[{"Key": "env", "Value": "prod"}],
+        )
+        self.create_named(
+            beta,
+            SecretString="b",
+            Description="Backup token",
+            Tags=[{"Key": "env", "Value": "dev"}],
+        )
+        self.create_named(
+            gamma,
+            SecretString="c",
+            Description="Reporting database replica",
+            Tags=[{"Key": "team", "Value": "QuarterlyReports"}],
+        )
+        mine = {"Key": "name", "Values": [prefix]}
+
+        def names(*filters):
+            return self.listed_names(Filters=[mine, *filters])
+
+        # name: case-sensitive prefix of the whole name; values OR-ed.
+        self.assertEqual(names(), [alpha, beta, gamma], "creation order")
+        def by_name(*values):
+            return self.listed_names(Filters=[{"Key": "name", "Values": list(values)}])
+
+        self.assertEqual(by_name(prefix + "a"), [alpha])
+        self.assertEqual(by_name(gamma, alpha), [alpha, gamma])
+        self.assertEqual(by_name(prefix.upper()), [])
+        # tag-key / tag-value: case-sensitive prefixes.
+        self.assertEqual(names({"Key": "tag-key", "Values": ["env"]}), [alpha, beta])
+        self.assertEqual(names({"Key": "tag-key", "Values": ["Env"]}), [])
+        self.assertEqual(names({"Key": "tag-value", "Values": ["pro"]}), [alpha])
+        # description: word prefixes, not case-sensitive; every word of the value must match.
+        self.assertEqual(names({"Key": "description", "Values": ["DATA"]}), [alpha, gamma])
+        self.assertEqual(names({"Key": "description", "Values": ["data cred"]}), [alpha])
+        self.assertEqual(names({"Key": "description", "Values": ["base"]}), [])
+        # Negation.
+        self.assertEqual(names({"Key": "description", "Values": ["!data"]}), [beta])
+        self.assertEqual(names({"Key": "name", "Values": ["!" + alpha]}), [beta, gamma])
+        # Filters AND-ed, the same key twice included.
+        self.assertEqual(
+            names(
+                {"Key": "description", "Values": ["database"]},
+                {"Key": "description", "Values": ["replica"]},
+            ),
+            [gamma],
+        )
+        # all: words of name, description, tag keys and tag values.
+        self.assertEqual(names({"Key": "all", "Values": ["reports"]}), [gamma])
+        self.assertEqual(names({"Key": "all", "Values": ["backup"]}), [beta])
+
+        listing = self.client.list_secrets(Filters=[{"Key": "name", "Values": [alpha]}])
+        entry = listing["SecretList"][0]
+        self.assertEqual(entry["ARN"], created["ARN"])
+        self.assertEqual(entry["Description"], "Primary database credentials")
+        self.assertEqual(entry["Tags"], [{"Key": "env", "Value": "prod"}])
+        self.assertEqual(entry["SecretVersionsToStages"], {created["VersionId"]: ["AWSCURRENT"]})
+        self.assertNotIn("KmsKeyId", entry)
+        self.assertNotIn("DeletedDate", entry)
+        self.assert_datetime_near(entry["CreatedDate"], utc_now(), "CreatedDate")
+
+    def test_list_secrets_pagination_order_and_planned_deletion(self):
+        prefix = self.unique_prefix("list-pages")
+        # Created out of name order.
+        order = ["p3", "p0", "p6", "p1", "p5", "p2", "p4"]
+        for suffix in order:
+            self.create_named(prefix + suffix, SecretString="v")
+        created_order = [prefix + suffix for suffix in order]
+        mine = [{"Key": "name", "Values": [prefix]}]
+
+        pages = list(
+            self.client.get_paginator("list_secrets").paginate(
+                Filters=mine, PaginationConfig={"PageSize": 3}
+            )
+        )
+        walked = [entry["Name"] for page in pages for entry in page["SecretList"]]
+        self.assertEqual(walked, created_order)
+        self.assertGreaterEqual(len(pages), 3, "pages of at most 3")
+        for page in pages:
+            self.assertLessEqual(len(page["SecretList"]), 3)
+        self.assertNotIn("NextToken", pages[-1])
+
+        # MaxItems stops mid-page; botocore's resume token carries the server's token.
+        first = self.client.get_paginator("list_secrets").paginate(
+            Filters=mine, PaginationConfig={"PageSize": 3, "MaxItems": 4}
+        ).build_full_result()
+        self.assertEqual([e["Name"] for e in first["SecretList"]], created_order[:4])
+        rest = self.client.get_paginator("list_secrets").paginate(
+            Filters=mine, PaginationConfig={"PageSize": 3, "StartingToken": first["NextToken"]}
+        ).build_full_result()
+        self.assertEqual([e["Name"] for e in rest["SecretList"]], created_order[4:])
+
+        self.assertEqual(self.listed_names(Filters=mine, SortOrder="desc"), created_order[::-1])
+        self.assertEqual(self.listed_names(Filters=mine, SortOrder="asc"), created_order)
+        self.assertEqual(
+            self.listed_names(Filters=mine, SortBy="name", SortOrder="asc"), sorted(created_order)
+        )
+        self.assertEqual(
+            self.listed_names(Filters=mine, SortBy="name", SortOrder="desc"),
+            sorted(created_order, reverse=True),
+        )
+
+        # A secret pending deletion shows only with IncludePlannedDeletion.
+        pending = prefix + "p6"
+        self.client.delete_secret(SecretId=pending, RecoveryWindowInDays=7)
+        self.assertNotIn(pending, self.listed_names(Filters=mine))
+        with_pending = self.client.list_secrets(
+            Filters=[{"Key": "name", "Values": [pending]}], IncludePlannedDeletion=True
+        )["SecretList"]
+        self.assertEqual([e["Name"] for e in with_pending], [pending])
+        self.assert_datetime_near(with_pending[0]["DeletedDate"], utc_now(), "DeletedDate")
+
+    def test_list_secrets_errors(self):
+        error = self.assert_client_error(
+            "ValidationException", self.client.list_secrets, MaxResults=101
+        )
+        self.assertIn("maxResults", error.response["Error"]["Message"])
+        self.assert_client_error(
+            "InvalidNextTokenException", self.client.list_secrets, NextToken="bogus"
+        )
+        # A real token, altered, and a real token for another query.
+        prefix = self.unique_prefix("list-tokens")
+        for suffix in ("a", "b"):
+            self.create_named(prefix + suffix, SecretString="v")
+        mine = [{"Key": "name", "Values": [prefix]}]
+        token = self.client.list_secrets(Filters=mine, MaxResults=1)["NextToken"]
+        altered = token[:-1] + ("A" if token[-1] != "A" else "B")
+        self.assert_client_error(
+            "InvalidNextTokenException", self.client.list_secrets, Filters=mine, NextToken=altered
+        )
+        self.assert_client_error(
+            "InvalidNextTokenException",
+            self.client.list_secrets,
+            Filters=mine,
+            SortOrder="desc",
+            NextToken=token,
+        )
+        second = self.client.list_secrets(Filters=mine, NextToken=token)
+        self.assertEqual([e["Name"] for e in second["SecretList"]], [prefix + "b"])
+        self.assert_client_error(
+            "ValidationException",
+            self.client.list_secrets,
+            Filters=[{"Key": "name", "Values": ["a#b"]}],
+        )
+        self.assert_client_error(
+            "ValidationException",
+            self.client.list_secrets,
+            Filters=[{"Key": "bogus", "Values": ["a"]}],
+        )
+        error = self.assert_client_error(
+            "InvalidParameterException", self.client.list_secrets, Filters=[{"Key": "name"}]
+        )
+        self.assertEqual(error.response["Error"]["Message"], "Invalid filter values for key: name")
+
+    def test_batch_get_secret_value_by_id_list(self):
+        prefix = self.unique_prefix("batch-ids")
+        text = self.create_named(prefix + "text", SecretString="hunter2")
+        payload = bytes(range(256))
+        binary = self.create_named(prefix + "binary", SecretBinary=payload)
+        missing = prefix + "missing"
+
+        answer = self.client.batch_get_secret_value(
+            SecretIdList=[binary["Name"], missing, text["ARN"]]
+        )
+        values = answer["SecretValues"]
+        self.assertEqual([v["Name"] for v in values], [binary["Name"], text["Name"]])
+        self.assertEqual(values[0]["SecretBinary"], payload)
+        self.assertNotIn("SecretString", values[0])
+        self.assertEqual(values[1]["SecretString"], "hunter2")
+        self.assertEqual(values[1]["ARN"], text["ARN"])
+        self.assertEqual(values[1]["VersionId"], text["VersionId"])
+        self.assertEqual(values[1]["VersionStages"], ["AWSCURRENT"])
+        self.assert_datetime_near(values[1]["CreatedDate"], utc_now(), "CreatedDate")
+        self.assertEqual(
+            answer["Errors"],
+            [
+                {
+                    "SecretId": missing,
+                    "ErrorCode": "ResourceNotFoundException",
+                    "Message": "Secrets Manager can't find the specified secret.",
+                }
+            ],
+        )
+        self.assertNotIn("NextToken", answer)
+        # The read is recorded.
+        self.assertIn("LastAccessedDate", self.client.describe_secret(SecretId=text["ARN"]))
+
+    def test_batch_get_secret_value_by_filters(self):
+        prefix = self.unique_prefix("batch-filters")
+        names = [prefix + f"s{i}" for i in range(5)]
+        for index, name in enumerate(names):
+            self.create_named(name, SecretString=f"value-{index}")
+        self.create_named(prefix + "pending", SecretString="x")
+        self.client.delete_secret(SecretId=prefix + "pending", RecoveryWindowInDays=7)
+        mine = [{"Key": "name", "Values": [prefix]}]
+
+        got = []
+        kwargs = {"Filters": mine, "MaxResults": 2}
+        pages = 0
+        while True:
+            page = self.client.batch_get_secret_value(**kwargs)
+            pages += 1
+            self.assertLessEqual(len(page["SecretValues"]), 2)
+            self.assertEqual(page["Errors"], [])
+            got.extend((v["Name"], v["SecretString"]) for v in page["SecretValues"])
+            if not page.get("NextToken"):
+                break
+            kwargs["NextToken"] = page["NextToken"]
+        self.assertEqual(got, [(name, f"value-{i}") for i, name in enumerate(names)])
+        self.assertGreaterEqual(pages, 3)
+
+    def test_batch_get_secret_value_errors(self):
+        name, _ = self.create("batch-errors", SecretString="x")
+        mine = [{"Key": "name", "Values": [name]}]
+        self.assert_client_error(
+            "InvalidParameterException",
+            self.client.batch_get_secret_value,
+            SecretIdList=[name],
+            Filters=mine,
+        )
+        self.assert_client_error("InvalidParameterException", self.client.batch_get_secret_value)
+        self.assert_client_error(
+            "InvalidParameterException",
+            self.client.batch_get_secret_value,
+            SecretIdList=[name],
+            MaxResults=5,
+        )
+        error = self.assert_client_error(
+            "InvalidParameterException",
+            self.client.batch_get_secret_value,
+            Filters=[
+                {"Key": "name", "Values": [f"v{i}" for i in range(10)]},
+                {"Key": "tag-key", "Values": ["k"]},
+            ],
+        )
+        self.assertEqual(
+            error.response["Error"]["Message"],
+            "The filter list has too many filters. You can include up to 10 filters.",
+        )
+
+
 class AwsCliTest(unittest.TestCase):
     """The same API through the unmodified aws CLI, run as a subprocess."""
 
@@ -1038,6 +1305,94 @@ class AwsCliTest(unittest.TestCase):
             "3",
         )
         self.assertEqual(self.cli("get-secret-value", "--secret-id", name)["SecretString"], "x")
+
+    def test_cli_list_secrets_with_filters(self):
+        prefix = f"compat/cli-list-{uuid.uuid4().hex}/"
+        one, two, three = (prefix + suffix for suffix in ("one", "two", "three"))
+        self.cli(
+            "create-secret", "--name", one, "--secret-string", "1",
+            "--description", "alpha database", "--tags", "Key=env,Value=prod",
+        )
+        self.cli("create-secret", "--name", two, "--secret-string", "2", "--description", "beta")
+        self.cli(
+            "create-secret", "--name", three, "--secret-string", "3",
+            "--description", "Alpha cache", "--tags", "Key=env,Value=dev",
+        )
+
+        def names(*arguments):
+            listing = self.cli("list-secrets", *arguments)
+            return [entry["Name"] for entry in listing["SecretList"]]
+
+        mine = f"Key=name,Values={prefix}"
+        self.assertEqual(names("--filters", mine), [one, two, three])
+        self.assertEqual(names("--filters", f"Key=name,Values={three},{one}"), [one, three])
+        self.assertEqual(names("--filters", mine, "Key=tag-key,Values=env"), [one, three])
+        self.assertEqual(names("--filters", mine, "Key=description,Values=ALPHA"), [one, three])
+        self.assertEqual(names("--filters", mine, "Key=description,Values=!alpha"), [two])
+        self.assertEqual(names("--filters", mine, "--sort-order", "desc"), [three, two, one])
+        self.assertEqual(
+            names("--filters", mine, "--sort-by", "name"), sorted([one, two, three])
+        )
+        # The CLI's own pagination over the server's page tokens.
+        self.assertEqual(names("--filters", mine, "--page-size", "1"), [one, two, three])
+        first = self.cli("list-secrets", "--filters", mine, "--max-items", "2")
+        self.assertEqual([e["Name"] for e in first["SecretList"]], [one, two])
+        self.assertTrue(first.get("NextToken"), first)
+        self.assertEqual(
+            names("--filters", mine, "--starting-token", first["NextToken"]), [three]
+        )
+        # Planned deletion.
+        self.cli("delete-secret", "--secret-id", two, "--recovery-window-in-days", "7")
+        self.assertEqual(names("--filters", mine), [one, three])
+        listing = self.cli("list-secrets", "--filters", mine, "--include-planned-deletion")
+        self.assertEqual([e["Name"] for e in listing["SecretList"]], [one, two, three])
+        self.assertIn("DeletedDate", listing["SecretList"][1])
+        stderr = self.cli_error(
+            "InvalidParameterException", "list-secrets", "--filters", "Key=name"
+        )
+        self.assertIn("Invalid filter values for key: name", stderr)
+
+    def test_cli_batch_get_secret_value(self):
+        prefix = f"compat/cli-batch-{uuid.uuid4().hex}/"
+        names = [prefix + f"s{i}" for i in range(3)]
+        arns = [
+            self.cli("create-secret", "--name", name, "--secret-string", f"value-{i}")["ARN"]
+            for i, name in enumerate(names)
+        ]
+        missing = prefix + "missing"
+        answer = self.cli(
+            "batch-get-secret-value", "--secret-id-list", names[2], missing, arns[0]
+        )
+        self.assertEqual(
+            [(v["Name"], v["SecretString"]) for v in answer["SecretValues"]],
+            [(names[2], "value-2"), (names[0], "value-0")],
+        )
+        self.assertEqual(
+            answer["Errors"],
+            [
+                {
+                    "SecretId": missing,
+                    "ErrorCode": "ResourceNotFoundException",
+                    "Message": "Secrets Manager can't find the specified secret.",
+                }
+            ],
+        )
+
+        mine = f"Key=name,Values={prefix}"
+        first = self.cli("batch-get-secret-value", "--filters", mine, "--max-results", "2")
+        self.assertEqual([v["Name"] for v in first["SecretValues"]], names[:2])
+        self.assertTrue(first.get("NextToken"), first)
+        second = self.cli(
+            "batch-get-secret-value", "--filters", mine, "--max-results", "2",
+            "--next-token", first["NextToken"],
+        )
+        self.assertEqual([v["Name"] for v in second["SecretValues"]], names[2:])
+        self.assertNotIn("NextToken", second)
+
+        self.cli_error(
+            "InvalidParameterException",
+            "batch-get-secret-value", "--secret-id-list", names[0], "--filters", mine,
+        )
 
 
     def test_cli_get_random_password(self):
