@@ -1,8 +1,10 @@
 //! A minimal Secrets Manager client for load: one keep-alive HTTP/1.1 connection (hyper's
-//! `client::conn::http1` over a tokio `TcpStream`), requests sent one after another on it, each
-//! signed with SigV4 as an SDK would (the derived signing key is cached per day).
+//! `client::conn::http1` over a tokio `TcpStream`, with `rustls` for `https://` endpoints),
+//! requests sent one after another on it, each signed with SigV4 as an SDK would (the derived
+//! signing key is cached per day).
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +13,11 @@ use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper::{Request, header};
 use hyper_util::rt::TokioIo;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
 
 use crate::auth::SERVICE_NAME;
 use crate::auth::sigv4::{self, CredentialScope, Credentials, SigningKey, SigningParams};
@@ -23,35 +29,61 @@ pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// How long one request may take before it counts as a transport error.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Where requests go: `http://host[:port][/path]`.
-#[derive(Debug)]
+/// Where requests go: `http://host[:port][/path]` or `https://...`.
 pub struct Endpoint {
     /// The `Host` header (host and port as given).
     pub authority: String,
     pub path: String,
     pub addresses: Vec<SocketAddr>,
+    /// For `https://`: how to open TLS and the name the certificate must carry.
+    tls: Option<(TlsConnector, ServerName<'static>)>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("authority", &self.authority)
+            .field("path", &self.path)
+            .field("addresses", &self.addresses)
+            .field("tls", &self.tls.is_some())
+            .finish()
+    }
 }
 
 impl Endpoint {
-    /// Parses and resolves an endpoint URL.
-    pub async fn resolve(url: &str) -> Result<Endpoint, String> {
+    /// Parses and resolves an endpoint URL. For `https://`, the server certificate must chain
+    /// to the system's roots (or `SSL_CERT_FILE`/`SSL_CERT_DIR`) or to a certificate of
+    /// `ca_bundle` (PEM).
+    pub async fn resolve(url: &str, ca_bundle: Option<&Path>) -> Result<Endpoint, String> {
         let uri: hyper::Uri = url
             .parse()
             .map_err(|error| format!("--endpoint {url}: not a URL ({error})"))?;
-        match uri.scheme_str() {
-            Some("http") => {}
-            Some("https") => {
+        let https = match uri.scheme_str() {
+            Some("http") => false,
+            Some("https") => true,
+            _ => {
                 return Err(format!(
-                    "--endpoint {url}: https is not supported by coffer bench yet; use http:// \
-                     (or a local TLS-terminating proxy)"
+                    "--endpoint {url}: expected http://host:port or https://host"
                 ));
             }
-            _ => return Err(format!("--endpoint {url}: expected http://host:port")),
-        }
+        };
         let authority = uri
             .authority()
             .ok_or_else(|| format!("--endpoint {url}: no host"))?;
-        let port = authority.port_u16().unwrap_or(80);
+        let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let tls = if https {
+            let host = authority
+                .host()
+                .trim_start_matches('[')
+                .trim_end_matches(']');
+            let name = ServerName::try_from(host.to_owned())
+                .map_err(|error| format!("--endpoint {url}: {error}"))?;
+            let config =
+                tls_config(ca_bundle).map_err(|error| format!("--endpoint {url}: {error}"))?;
+            Some((TlsConnector::from(Arc::new(config)), name))
+        } else {
+            None
+        };
         let addresses: Vec<SocketAddr> = tokio::net::lookup_host((authority.host(), port))
             .await
             .map_err(|error| format!("--endpoint {url}: cannot resolve the host: {error}"))?
@@ -67,8 +99,59 @@ impl Endpoint {
             authority: authority.as_str().to_owned(),
             path,
             addresses,
+            tls,
         })
     }
+}
+
+/// TLS 1.2/1.3 with the `ring` provider, HTTP/1.1 by ALPN, trusting the system roots and
+/// `ca_bundle`.
+fn tls_config(ca_bundle: Option<&Path>) -> Result<rustls::ClientConfig, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(certificate);
+    }
+    if let Some(path) = ca_bundle {
+        let certificates = CertificateDer::pem_file_iter(path)
+            .map_err(|error| format!("cannot read the CA bundle {}: {error}", path.display()))?;
+        for certificate in certificates {
+            let certificate = certificate.map_err(|error| {
+                format!("cannot read the CA bundle {}: {error}", path.display())
+            })?;
+            roots.add(certificate).map_err(|error| {
+                format!("a certificate of {} is not usable: {error}", path.display())
+            })?;
+        }
+    }
+    if roots.is_empty() {
+        return Err(
+            "no trusted root certificates: install the system's CA certificates or give \
+             --ca-bundle (AWS_CA_BUNDLE)"
+                .into(),
+        );
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|error| format!("TLS: {error}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// The HTTP/1.1 handshake over `io`; the connection is driven by a task of its own.
+async fn handshake<T>(io: T) -> Result<SendRequest<Full<Bytes>>, TransportError>
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, connection) = http1::handshake(TokioIo::new(io))
+        .await
+        .map_err(|error| TransportError(format!("handshake: {error}")))?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(sender)
 }
 
 /// Signs requests for one access key and region, keeping the day's signing key.
@@ -191,13 +274,16 @@ impl Client {
             match TcpStream::connect(address).await {
                 Ok(stream) => {
                     let _ = stream.set_nodelay(true);
-                    let (sender, connection) = http1::handshake(TokioIo::new(stream))
-                        .await
-                        .map_err(|error| TransportError(format!("handshake: {error}")))?;
-                    tokio::spawn(async move {
-                        let _ = connection.await;
-                    });
-                    return Ok(sender);
+                    return match &self.endpoint.tls {
+                        None => handshake(stream).await,
+                        Some((connector, name)) => {
+                            let stream = connector
+                                .connect(name.clone(), stream)
+                                .await
+                                .map_err(|error| TransportError(format!("TLS: {error}")))?;
+                            handshake(stream).await
+                        }
+                    };
                 }
                 Err(error) => last_error = Some(format!("connect to {address}: {error}")),
             }
@@ -302,7 +388,7 @@ mod tests {
 
     #[tokio::test]
     async fn endpoints() {
-        let endpoint = Endpoint::resolve("http://127.0.0.1:8566").await;
+        let endpoint = Endpoint::resolve("http://127.0.0.1:8566", None).await;
         let endpoint = endpoint.expect("endpoint");
         assert_eq!(endpoint.authority, "127.0.0.1:8566");
         assert_eq!(endpoint.path, "/");
@@ -310,8 +396,10 @@ mod tests {
             endpoint.addresses,
             vec![SocketAddr::from(([127, 0, 0, 1], 8566))]
         );
-        let https = Endpoint::resolve("https://secretsmanager.us-east-1.amazonaws.com").await;
-        assert!(https.is_err_and(|e| e.contains("https")));
-        assert!(Endpoint::resolve("127.0.0.1:8566").await.is_err());
+        assert!(endpoint.tls.is_none());
+        assert!(Endpoint::resolve("127.0.0.1:8566", None).await.is_err());
+        assert!(Endpoint::resolve("ftp://127.0.0.1", None).await.is_err());
+        let missing = Endpoint::resolve("https://127.0.0.1", Some(Path::new("/nonexistent.pem")));
+        assert!(missing.await.is_err_and(|e| e.contains("CA bundle")));
     }
 }

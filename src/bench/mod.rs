@@ -83,6 +83,9 @@ pub struct BenchArgs {
     /// Keep the secrets the run created (by default they are deleted without recovery).
     #[arg(long)]
     pub keep: bool,
+    /// PEM certificates to trust for an https:// endpoint, besides the system's roots.
+    #[arg(long, env = "AWS_CA_BUNDLE")]
+    pub ca_bundle: Option<std::path::PathBuf>,
 }
 
 fn parse_value_size(text: &str) -> Result<usize, String> {
@@ -120,7 +123,7 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     let env = |name: &str| std::env::var(name).ok();
     let credentials = Arc::new(credentials::resolve_credentials(&env)?);
     let region = credentials::resolve_region(args.region.as_deref(), &env);
-    let endpoint = Arc::new(Endpoint::resolve(&args.endpoint).await?);
+    let endpoint = Arc::new(Endpoint::resolve(&args.endpoint, args.ca_bundle.as_deref()).await?);
     let mode = if !args.json && std::io::stderr().is_terminal() {
         ProgressMode::Bar
     } else {
