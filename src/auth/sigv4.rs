@@ -202,8 +202,8 @@ impl fmt::Debug for Credentials {
 }
 
 /// The key derived from a secret access key for one day, region and service. Zeroized on drop;
-/// prints as `[REDACTED]`.
-#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+/// prints as `[REDACTED]`; not comparable (compare signatures, in constant time, instead).
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct SigningKey([u8; 32]);
 
 impl SigningKey {
