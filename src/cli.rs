@@ -1,4 +1,4 @@
-//! The command line: `coffer serve`.
+//! The command line: `coffer serve` and `coffer bench`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -36,6 +36,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the Secrets Manager API.
     Serve(ServeArgs),
+    /// Measure a Secrets Manager endpoint (Coffer, moto, AWS) under load.
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -81,6 +83,7 @@ impl ServeArgs {
 pub async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve(args) => serve(args.config().map_err(|error| error.to_string())?).await,
+        Command::Bench(args) => crate::bench::run(args).await,
     }
 }
 

@@ -12,10 +12,13 @@
 //! - [`policy`] parses IAM policy documents and runs the public-access and validation checks.
 //! - [`jobs`] runs background work (the purge of deleted secrets) through the service.
 //! - [`clock`] is the only reader of wall time.
+//! - [`bench`] is `coffer bench`, a load generator for any Secrets Manager endpoint (a SigV4
+//!   signing client; not used by the server).
 //!
 //! See ARCHITECTURE.md for the invariants that hold these together.
 
 pub mod auth;
+pub mod bench;
 pub mod cli;
 pub mod clock;
 pub mod config;
