@@ -441,18 +441,52 @@ fn load_secret(
 }
 
 fn complete_secret(connection: &Connection, row: SecretRow) -> Result<Secret, StoreError> {
-    if let Some(primary_id) = row.primary_id {
-        let mut primary =
-            load_secret(connection, "id = ?1 AND primary_id IS NULL", &[&primary_id])?.ok_or_else(
-                || StoreError::Corrupt(format!("replica {} has no primary", row.secret.arn)),
-            )?;
-        primary.replica_view = Some(ReplicaView {
-            record: row.secret.id,
-            region: row.secret.scope.region,
-            arn: row.secret.arn,
-        });
-        return Ok(primary);
+    let mut secrets = complete_secrets(connection, vec![row])?;
+    secrets
+        .pop()
+        .ok_or_else(|| StoreError::Corrupt("a loaded secret vanished".into()))
+}
+
+/// Decodes rows of `secrets` into aggregates: a replica's record becomes its primary seen from
+/// there, and the versions of all of them are read with one query (a listing page is one
+/// index range plus one version query, not one query per secret).
+fn complete_secrets(
+    connection: &Connection,
+    rows: Vec<SecretRow>,
+) -> Result<Vec<Secret>, StoreError> {
+    let mut secrets = Vec::with_capacity(rows.len());
+    for row in rows {
+        let secret = match row.primary_id {
+            Some(primary_id) => {
+                let primary = connection
+                    .prepare_cached(&format!(
+                        "SELECT {SECRET_COLUMNS} FROM secrets WHERE id = ?1 AND primary_id IS NULL"
+                    ))
+                    .map_err(backend)?
+                    .query_row([primary_id], secret_from_row)
+                    .optional()
+                    .map_err(backend)?
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!("replica {} has no primary", row.secret.arn))
+                    })?;
+                let mut primary = decode_secret(connection, primary)?;
+                primary.replica_view = Some(ReplicaView {
+                    record: row.secret.id,
+                    region: row.secret.scope.region,
+                    arn: row.secret.arn,
+                });
+                primary
+            }
+            None => decode_secret(connection, row)?,
+        };
+        secrets.push(secret);
     }
+    attach_versions(connection, &mut secrets)?;
+    Ok(secrets)
+}
+
+/// A row's JSON columns, decoded, and its replicas' access dates; no versions yet.
+fn decode_secret(connection: &Connection, row: SecretRow) -> Result<Secret, StoreError> {
     let SecretRow {
         mut secret,
         tags,
@@ -488,33 +522,51 @@ fn complete_secret(connection: &Connection, row: SecretRow) -> Result<Secret, St
             }
         }
     }
-    let mut statement = connection
-        .prepare_cached(
-            "SELECT version_id, ordinal, created_at, stages, last_accessed_day, kms_key_id
-             FROM versions WHERE secret_id = ?1 ORDER BY ordinal",
-        )
-        .map_err(backend)?;
+    Ok(secret)
+}
+
+/// Reads the versions of `secrets` (oldest first) in one query.
+fn attach_versions(connection: &Connection, secrets: &mut [Secret]) -> Result<(), StoreError> {
+    if secrets.is_empty() {
+        return Ok(());
+    }
+    let mut ids: Vec<SecretId> = secrets.iter().map(|secret| secret.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let placeholders = vec!["?"; ids.len()].join(", ");
+    let sql = format!(
+        "SELECT secret_id, version_id, ordinal, created_at, stages, last_accessed_day, kms_key_id
+         FROM versions WHERE secret_id IN ({placeholders}) ORDER BY secret_id, ordinal"
+    );
+    let mut statement = connection.prepare_cached(&sql).map_err(backend)?;
     let rows = statement
-        .query_map([secret.id], |row| {
+        .query_map(rusqlite::params_from_iter(ids.iter()), |row| {
             Ok((
+                row.get::<_, SecretId>(0)?,
                 Version {
-                    id: row.get(0)?,
-                    ordinal: row.get(1)?,
-                    created_at: Timestamp::from_millis(row.get(2)?),
+                    id: row.get(1)?,
+                    ordinal: row.get(2)?,
+                    created_at: Timestamp::from_millis(row.get(3)?),
                     stages: Vec::new(),
-                    last_accessed_day: row.get::<_, Option<i64>>(4)?.map(Timestamp::from_millis),
-                    kms_key_id: row.get(5)?,
+                    last_accessed_day: row.get::<_, Option<i64>>(5)?.map(Timestamp::from_millis),
+                    kms_key_id: row.get(6)?,
                 },
-                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
             ))
         })
         .map_err(backend)?;
+    let mut by_secret: std::collections::HashMap<SecretId, Vec<Version>> =
+        std::collections::HashMap::with_capacity(ids.len());
     for row in rows {
-        let (mut version, stages) = row.map_err(backend)?;
+        let (secret_id, mut version, stages) = row.map_err(backend)?;
         version.stages = decode_json(&stages)?;
-        secret.versions.push(version);
+        by_secret.entry(secret_id).or_default().push(version);
     }
-    Ok(secret)
+    for secret in secrets.iter_mut() {
+        // A primary listed twice (as itself and through a replica) gets its versions twice.
+        secret.versions = by_secret.get(&secret.id).cloned().unwrap_or_default();
+    }
+    Ok(())
 }
 
 /// Owned copies of what a write needs, so it can move to the writer thread.
@@ -877,12 +929,15 @@ fn list_in(
         .map_err(backend)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(backend)?;
-    let mut page = Vec::with_capacity(rows.len());
-    for (key, row) in rows {
-        let id = row.secret.id;
-        page.push((ListPosition { key, id }, complete_secret(connection, row)?));
-    }
-    Ok(page)
+    let positions: Vec<ListPosition> = rows
+        .iter()
+        .map(|(key, row)| ListPosition {
+            key: key.clone(),
+            id: row.secret.id,
+        })
+        .collect();
+    let secrets = complete_secrets(connection, rows.into_iter().map(|(_, row)| row).collect())?;
+    Ok(positions.into_iter().zip(secrets).collect())
 }
 
 #[async_trait]
