@@ -188,9 +188,9 @@ fn read_transaction<R>(
     connection: &Connection,
     work: impl FnOnce(&Connection) -> Result<R, StoreError>,
 ) -> Result<R, StoreError> {
-    connection.execute_batch("BEGIN").map_err(backend)?;
+    run_cached(connection, "BEGIN").map_err(backend)?;
     let result = work(connection);
-    if let Err(error) = connection.execute_batch("COMMIT") {
+    if let Err(error) = run_cached(connection, "COMMIT") {
         // Never hand a connection back to the pool with a transaction still open.
         let _ = connection.execute_batch("ROLLBACK");
         return Err(backend(error));
@@ -288,7 +288,7 @@ fn run_writer(connection: Connection, mut receiver: mpsc::UnboundedReceiver<Job>
                 Err(_) => break,
             }
         }
-        if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(error) = run_cached(&connection, "BEGIN IMMEDIATE") {
             // Dropping the jobs unanswered tells each caller that its write was not made.
             tracing::error!(%error, "could not begin a SQLite transaction");
             drop(batch);
@@ -298,7 +298,7 @@ fn run_writer(connection: Connection, mut receiver: mpsc::UnboundedReceiver<Job>
             .into_iter()
             .map(|job| run_job(&connection, job).1)
             .collect();
-        match connection.execute_batch("COMMIT") {
+        match run_cached(&connection, "COMMIT") {
             Ok(()) => completions
                 .into_iter()
                 .for_each(|complete| complete(Ok(()))),
@@ -316,7 +316,7 @@ fn run_writer(connection: Connection, mut receiver: mpsc::UnboundedReceiver<Job>
 
 /// Runs one job in a savepoint, rolling the savepoint back if the job failed or panicked.
 fn run_job(connection: &Connection, job: Job) -> (bool, Completion) {
-    if let Err(error) = connection.execute_batch("SAVEPOINT job") {
+    if let Err(error) = run_cached(connection, "SAVEPOINT job") {
         let message = error.to_string();
         return (
             false,
@@ -331,15 +331,21 @@ fn run_job(connection: &Connection, job: Job) -> (bool, Completion) {
             (false, Box::new(|_| {}) as Completion)
         }
     };
-    let end = if succeeded {
-        "RELEASE job"
+    let rollback = if succeeded {
+        Ok(())
     } else {
-        "ROLLBACK TO job; RELEASE job"
+        run_cached(connection, "ROLLBACK TO job")
     };
-    if let Err(error) = connection.execute_batch(end) {
+    if let Err(error) = rollback.and_then(|()| run_cached(connection, "RELEASE job")) {
         tracing::error!(%error, "could not close a savepoint");
     }
     (succeeded, completion)
+}
+
+/// Runs a statement without parameters through the statement cache: transaction control runs
+/// several times per request, and parsing it each time showed in profiles.
+fn run_cached(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
+    connection.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 fn backend(error: rusqlite::Error) -> StoreError {
