@@ -10,6 +10,8 @@
 //! - [`envelope`]: AES-256-GCM sealing with a format byte, the KMS ciphertext blob
 //!   ([`envelope::KmsBlob`]) and the record of a secret version ([`envelope::SealedValue`]):
 //!   a fresh data key per version, wrapped by a KMS key, the value sealed under the data key.
+//! - [`root_key`]: where the root key comes from (a 0600 key file created on first start, or
+//!   an environment variable) and the start-up check against the database's check value.
 //!
 //! The store does not use these yet: until it does, it keeps the value bytes as given.
 //! Every failure is a [`CryptoError`], whose messages never contain key material or plaintext.
@@ -17,6 +19,7 @@
 mod aead;
 pub mod envelope;
 pub mod keys;
+pub mod root_key;
 
 use std::fmt;
 
