@@ -1,15 +1,83 @@
-//! Secret material: the types that hold plaintext.
+//! Secret material: the types that hold plaintext, and the encryption at rest that protects it.
 //!
 //! Plaintext lives only here and in the response being encoded. Every type in this module
 //! zeroizes its bytes on drop, prints as a placeholder, and compares in constant time.
-//! Envelope encryption under KMS keys arrives with the encryption-at-rest work; until then the
-//! store keeps the value bytes as given.
+//!
+//! Encryption at rest is built from three layers, each in its own module:
+//!
+//! - [`keys`]: [`keys::KeyMaterial`] (256 bits that zeroize on drop) and [`keys::RootKey`], the
+//!   key that wraps every KMS key's material and proves itself with a key check value.
+//! - [`envelope`]: AES-256-GCM sealing with a format byte, the KMS ciphertext blob
+//!   ([`envelope::KmsBlob`]) and the record of a secret version ([`envelope::SealedValue`]):
+//!   a fresh data key per version, wrapped by a KMS key, the value sealed under the data key.
+//! - [`root_key`]: where the root key comes from (a 0600 key file created on first start, or
+//!   an environment variable) and the start-up check against the database's check value.
+//!
+//! The store does not use these yet: until it does, it keeps the value bytes as given.
+//! Every failure is a [`CryptoError`], whose messages never contain key material or plaintext.
+
+mod aead;
+pub mod envelope;
+pub mod keys;
+pub mod root_key;
 
 use std::fmt;
 
 use zeroize::{Zeroize, Zeroizing};
 
 const REDACTED: &str = "[REDACTED]";
+
+/// Why a cryptographic operation failed. The messages name what was wrong (a length, a format
+/// byte, a key id), never the bytes of a key or a plaintext.
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    /// The authentication tag did not verify: the ciphertext, its nonce, the key or the
+    /// associated data (encryption context, key id, material version) is not what it was
+    /// sealed with. AES-GCM cannot tell these apart, and neither can we.
+    #[error(
+        "decryption failed: the ciphertext was altered, or the key or encryption context \
+         is not the one it was sealed with"
+    )]
+    DecryptionFailure,
+    /// The bytes do not have the layout of the format they claim.
+    #[error("malformed {what}: {reason}")]
+    Malformed {
+        what: &'static str,
+        reason: &'static str,
+    },
+    /// The format byte names a version this build does not know.
+    #[error("unsupported {what} format version {format}")]
+    UnsupportedFormat { what: &'static str, format: u8 },
+    /// A blob was opened with a KMS key other than the one its header names.
+    #[error("the ciphertext was sealed under KMS key {sealed_with}, not under {given}")]
+    KeyMismatch {
+        sealed_with: envelope::KeyRef,
+        given: envelope::KeyRef,
+    },
+    /// Key material must be exactly 256 bits.
+    #[error("key material must be 32 bytes, not {0}")]
+    InvalidKeyLength(usize),
+    /// The operating system could not supply random bytes.
+    #[error("the operating system's random number generator failed: {0}")]
+    Randomness(String),
+    /// AES-GCM refused to encrypt (a message beyond its 64 GiB limit).
+    #[error("encryption failed: the message is too long for AES-GCM")]
+    EncryptionFailure,
+}
+
+impl CryptoError {
+    /// Whether this error means "these bytes do not decrypt under this key and context", which
+    /// the API reports as `DecryptionFailure`. (The others are `EncryptionFailure` or internal.)
+    pub fn is_decryption_failure(&self) -> bool {
+        matches!(
+            self,
+            CryptoError::DecryptionFailure
+                | CryptoError::Malformed { .. }
+                | CryptoError::UnsupportedFormat { .. }
+                | CryptoError::KeyMismatch { .. }
+        )
+    }
+}
 
 /// A secret's value as the client sent it: a string or binary data, never both.
 #[derive(Clone, PartialEq, Eq)]
