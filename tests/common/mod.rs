@@ -106,6 +106,7 @@ where
         }
     }
 }
+pub mod postgres;
 pub mod process;
 
 /// An SDK client for a Coffer at `endpoint`, signing for `region`, with retries off (so a
