@@ -631,6 +631,42 @@ pub async fn replicas_follow_their_primary(store: Arc<dyn Store>) {
     assert_eq!(primary_now.revision, reloaded.revision + 1);
 }
 
+/// Text that clients give is kept exactly, NUL characters and all.
+pub async fn free_text_is_kept_as_given(store: Arc<dyn Store>) {
+    let odd = |text: &str| Some(format!("{text} \u{0}\u{1} \u{e9}\u{1f511} '\" \\ %"));
+    let mut given = with_version(secret("us-east-1", "db"), "v1");
+    given.description = odd("description");
+    given.kms_key_id = odd("alias/key");
+    given.secret_type = odd("type");
+    given.resource_policy = odd("{}");
+    given.tags = Some(vec![Tag {
+        key: "k\u{0}".into(),
+        value: "v\u{0}".into(),
+    }]);
+    given.versions[0].kms_key_id = odd("alias/version");
+    let created = create(&*store, &given).await;
+    assert_eq!(created.description, given.description);
+    assert_eq!(created.kms_key_id, given.kms_key_id);
+    assert_eq!(created.secret_type, given.secret_type);
+    assert_eq!(created.resource_policy, given.resource_policy);
+    assert_eq!(created.tags, given.tags);
+    assert_eq!(created.versions[0].kms_key_id, given.versions[0].kms_key_id);
+
+    let mut after = created.clone();
+    after.description = odd("changed");
+    after.resource_policy = odd("{ }");
+    after.versions[0].kms_key_id = odd("alias/other");
+    after.versions[0].stages.push("LABEL\u{0}".into());
+    save(&*store, &created, &after, &[])
+        .await
+        .unwrap_or_else(|error| panic!("save: {error}"));
+    let loaded = store.load_by_arn(&created.arn).await.ok().flatten();
+    let loaded = loaded.unwrap_or_else(|| panic!("secret vanished"));
+    assert_eq!(loaded.description, after.description);
+    assert_eq!(loaded.resource_policy, after.resource_policy);
+    assert_eq!(loaded.versions, after.versions);
+}
+
 /// Generates one `#[tokio::test]` per conformance test for a backend. `$make_store` gives the
 /// store and anything that must outlive it.
 macro_rules! conformance_tests {
@@ -649,6 +685,7 @@ macro_rules! conformance_tests {
             settings_keep_their_first_value,
             listings_page_in_byte_order,
             replicas_follow_their_primary,
+            free_text_is_kept_as_given,
         );
     };
     (@tests $make_store:expr; $($test:ident),+ $(,)?) => {

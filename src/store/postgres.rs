@@ -19,6 +19,10 @@
 //!   each migration once; a database newer than this build is refused.
 //! - Names are `COLLATE "C"`: they compare and sort by bytes, as in SQLite, so listings come in
 //!   the same order on both backends whatever the database's default collation.
+//! - Text that a client gives and Coffer keeps as given (description, KMS key reference, secret
+//!   type, resource policy) is stored as its UTF-8 bytes (`BYTEA`): PostgreSQL's `TEXT` cannot
+//!   hold a NUL character, which SQLite keeps. Names and ARNs are validated (no NUL) and JSON
+//!   columns escape control characters, so they stay `TEXT`.
 //!
 //! TLS: connections are made without TLS for now (`sslmode=disable` or the default `prefer`
 //! connect in plain text; `sslmode=require` fails). A TLS connector can be passed where the
@@ -54,9 +58,9 @@ const MIGRATIONS: &[&str] = &[
         name TEXT COLLATE "C" NOT NULL,
         arn TEXT NOT NULL,
         revision BIGINT NOT NULL,
-        description TEXT,
-        kms_key_id TEXT,
-        secret_type TEXT,
+        description BYTEA,
+        kms_key_id BYTEA,
+        secret_type BYTEA,
         tags TEXT NOT NULL,
         created_at BIGINT NOT NULL,
         last_changed_at BIGINT NOT NULL,
@@ -64,7 +68,7 @@ const MIGRATIONS: &[&str] = &[
         deletion_requested_at BIGINT,
         purge_at BIGINT,
         primary_id BIGINT REFERENCES secrets (id) ON DELETE CASCADE,
-        resource_policy TEXT,
+        resource_policy BYTEA,
         rotation TEXT,
         replicas TEXT,
         -- In this order, so that a row that breaks both is reported as NameTaken, as in SQLite.
@@ -85,7 +89,7 @@ const MIGRATIONS: &[&str] = &[
         created_at BIGINT NOT NULL,
         stages TEXT NOT NULL,
         last_accessed_day BIGINT,
-        kms_key_id TEXT,
+        kms_key_id BYTEA,
         value_kind SMALLINT NOT NULL,
         value BYTEA NOT NULL,
         PRIMARY KEY (secret_id, version_id)
@@ -372,6 +376,23 @@ fn decode_kind(code: i16) -> Result<ValueKind, StoreError> {
     }
 }
 
+/// Free text as stored: its UTF-8 bytes (see the module's documentation).
+fn text_bytes(text: &Option<String>) -> Option<&[u8]> {
+    text.as_deref().map(str::as_bytes)
+}
+
+/// Free text as stored, read back.
+fn bytes_text(row: &Row, column: usize) -> Result<Option<String>, Failure> {
+    let bytes: Option<Vec<u8>> = row.try_get(column)?;
+    bytes
+        .map(|bytes| {
+            String::from_utf8(bytes)
+                .map_err(|_| StoreError::Corrupt(format!("column {column} is not UTF-8")))
+        })
+        .transpose()
+        .map_err(Failure::Store)
+}
+
 fn tags_json(secret: &Secret) -> Result<String, StoreError> {
     let tags: Option<Vec<(&str, &str)>> = secret.tags.as_ref().map(|tags| {
         tags.iter()
@@ -425,9 +446,9 @@ fn secret_from_row(row: &Row) -> Result<SecretRow, Failure> {
         },
         name: row.try_get(4)?,
         arn: row.try_get(5)?,
-        description: row.try_get(6)?,
-        kms_key_id: row.try_get(7)?,
-        secret_type: row.try_get(8)?,
+        description: bytes_text(row, 6)?,
+        kms_key_id: bytes_text(row, 7)?,
+        secret_type: bytes_text(row, 8)?,
         tags: None,
         created_at: Timestamp::from_millis(row.try_get(10)?),
         last_changed_at: Timestamp::from_millis(row.try_get(11)?),
@@ -435,7 +456,7 @@ fn secret_from_row(row: &Row) -> Result<SecretRow, Failure> {
             .try_get::<_, Option<i64>>(12)?
             .map(Timestamp::from_millis),
         deletion,
-        resource_policy: row.try_get(16)?,
+        resource_policy: bytes_text(row, 16)?,
         rotation: Default::default(),
         replicas: Vec::new(),
         replica_view: None,
@@ -534,7 +555,7 @@ async fn complete_primary(tx: &Transaction<'_>, row: SecretRow) -> Result<Secret
             last_accessed_day: row
                 .try_get::<_, Option<i64>>(4)?
                 .map(Timestamp::from_millis),
-            kms_key_id: row.try_get(5)?,
+            kms_key_id: bytes_text(&row, 5)?,
         });
     }
     Ok(secret)
@@ -576,7 +597,7 @@ async fn insert_versions(
                 &version.created_at.as_millis(),
                 &stages,
                 &version.last_accessed_day.map(Timestamp::as_millis),
-                &version.kms_key_id,
+                &text_bytes(&version.kms_key_id),
                 &encode_kind(value.kind),
                 &bytes,
             ],
@@ -609,16 +630,16 @@ async fn create_in(
                 &secret.scope.region,
                 &secret.name,
                 &secret.arn,
-                &secret.description,
-                &secret.kms_key_id,
-                &secret.secret_type,
+                &text_bytes(&secret.description),
+                &text_bytes(&secret.kms_key_id),
+                &text_bytes(&secret.secret_type),
                 &tags_json(secret)?,
                 &secret.created_at.as_millis(),
                 &secret.last_changed_at.as_millis(),
                 &secret.last_accessed_day.map(Timestamp::as_millis),
                 &secret.deletion.map(|d| d.requested_at.as_millis()),
                 &secret.deletion.map(|d| d.purge_at.as_millis()),
-                &secret.resource_policy,
+                &text_bytes(&secret.resource_policy),
                 &rotation_json(secret)?,
                 &replicas_json(secret)?,
             ],
@@ -650,14 +671,14 @@ async fn save_in(tx: &Transaction<'_>, write: &SecretWrite<'_>) -> Result<(), Fa
             &[
                 &secret.id,
                 &secret.revision,
-                &secret.description,
-                &secret.kms_key_id,
-                &secret.secret_type,
+                &text_bytes(&secret.description),
+                &text_bytes(&secret.kms_key_id),
+                &text_bytes(&secret.secret_type),
                 &tags_json(secret)?,
                 &secret.last_changed_at.as_millis(),
                 &secret.deletion.map(|d| d.requested_at.as_millis()),
                 &secret.deletion.map(|d| d.purge_at.as_millis()),
-                &secret.resource_policy,
+                &text_bytes(&secret.resource_policy),
                 &rotation_json(secret)?,
                 &replicas_json(secret)?,
             ],
@@ -688,7 +709,12 @@ async fn save_in(tx: &Transaction<'_>, write: &SecretWrite<'_>) -> Result<(), Fa
             let stages = encode_json(&version.stages)?;
             tx.execute(
                 &statement,
-                &[&secret.id, version_id, &stages, &version.kms_key_id],
+                &[
+                    &secret.id,
+                    version_id,
+                    &stages,
+                    &text_bytes(&version.kms_key_id),
+                ],
             )
             .await?;
         }
