@@ -10,10 +10,11 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::clock::SystemClock;
-use crate::config::{Config, Storage, database_path};
+use crate::config::{Config, DatabaseUrl, Storage, database_path};
 use crate::server::{self, AppState};
 use crate::service::Service;
 use crate::store::Store;
+use crate::store::postgres::{DEFAULT_POOL_SIZE, PostgresStore};
 use crate::store::sqlite::SqliteStore;
 
 /// The address Coffer listens on unless told otherwise.
@@ -54,6 +55,14 @@ pub struct ServeArgs {
     /// Development mode: in memory, for test suites. (`--data-dir` is ignored.)
     #[arg(long)]
     pub dev: bool,
+    /// Keep secrets in this PostgreSQL database instead of the embedded SQLite
+    /// (postgres://user:password@host:port/database); several Coffer nodes may share it.
+    /// Takes precedence over --in-memory and --dev.
+    #[arg(long, env = "COFFER_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<DatabaseUrl>,
+    /// Most connections to PostgreSQL that this node keeps open.
+    #[arg(long, env = "COFFER_DATABASE_POOL_SIZE", default_value_t = DEFAULT_POOL_SIZE)]
+    pub database_pool_size: usize,
     /// The 12-digit AWS account id secrets belong to.
     #[arg(long, env = "COFFER_ACCOUNT_ID", default_value = "123456789012")]
     pub account_id: String,
@@ -64,7 +73,12 @@ pub struct ServeArgs {
 
 impl ServeArgs {
     pub fn config(&self) -> Result<Config, crate::config::ConfigError> {
-        let storage = if self.in_memory || self.dev {
+        let storage = if let Some(url) = &self.database_url {
+            Storage::Postgres {
+                url: url.clone(),
+                pool_size: self.database_pool_size,
+            }
+        } else if self.in_memory || self.dev {
             Storage::InMemory
         } else {
             Storage::DataDir(self.data_dir.clone())
@@ -87,7 +101,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-fn open_store(storage: &Storage) -> Result<Arc<dyn Store>, String> {
+async fn open_store(storage: &Storage) -> Result<Arc<dyn Store>, String> {
     match storage {
         Storage::InMemory => SqliteStore::in_memory()
             .map(|store| Arc::new(store) as Arc<dyn Store>)
@@ -99,6 +113,15 @@ fn open_store(storage: &Storage) -> Result<Arc<dyn Store>, String> {
                 .map(|store| Arc::new(store) as Arc<dyn Store>)
                 .map_err(|error| format!("cannot open the database {}: {error}", path.display()))
         }
+        Storage::Postgres { url, pool_size } => PostgresStore::connect(url.expose(), *pool_size)
+            .await
+            .map(|store| Arc::new(store) as Arc<dyn Store>)
+            .map_err(|error| {
+                format!(
+                    "cannot open the PostgreSQL database {}: {error}",
+                    url.redacted()
+                )
+            }),
     }
 }
 
@@ -117,7 +140,7 @@ fn create_private_dir(dir: &std::path::Path) -> Result<(), String> {
 }
 
 async fn serve(config: Config) -> Result<(), String> {
-    let store = open_store(&config.storage)?;
+    let store = open_store(&config.storage).await?;
     let service = Arc::new(Service::new(store, Arc::new(SystemClock)));
     let listener = TcpListener::bind(config.listen)
         .await
@@ -135,6 +158,9 @@ async fn serve(config: Config) -> Result<(), String> {
         }
         Storage::DataDir(dir) => {
             tracing::info!(data_dir = %dir.display(), "storage: embedded SQLite")
+        }
+        Storage::Postgres { url, pool_size } => {
+            tracing::info!(database = %url.redacted(), pool_size, "storage: PostgreSQL")
         }
     }
     // Tests and scripts read this line to learn the port when listening on port 0.

@@ -13,6 +13,81 @@ pub enum Storage {
     DataDir(PathBuf),
     /// A private in-memory database, gone when Coffer stops.
     InMemory,
+    /// A PostgreSQL database, which several Coffer nodes may share.
+    Postgres {
+        url: DatabaseUrl,
+        /// Most connections this node opens.
+        pool_size: usize,
+    },
+}
+
+/// A database URL. It may hold a password, so it is shown only with the password masked
+/// ([`DatabaseUrl::redacted`], also its `Debug`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> DatabaseUrl {
+        DatabaseUrl(url.into())
+    }
+
+    /// The URL itself, password included: for connecting only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with the password (in the user part or a `password` parameter) masked.
+    pub fn redacted(&self) -> String {
+        let url = &self.0;
+        let (base, query) = url.split_once('?').unwrap_or((url, ""));
+        let authority_start = base.find("://").map_or(0, |at| at + 3);
+        let authority_end = base[authority_start..]
+            .find('/')
+            .map_or(base.len(), |at| authority_start + at);
+        let authority = &base[authority_start..authority_end];
+        let authority = match authority.rsplit_once('@') {
+            Some((user_info, host)) => match user_info.split_once(':') {
+                Some((user, _password)) => format!("{user}:***@{host}"),
+                None => authority.to_owned(),
+            },
+            None => authority.to_owned(),
+        };
+        let mut redacted = format!(
+            "{}{authority}{}",
+            &base[..authority_start],
+            &base[authority_end..]
+        );
+        if url.contains('?') {
+            let parameters: Vec<String> = query
+                .split('&')
+                .map(|parameter| match parameter.split_once('=') {
+                    Some((key, _)) if key.eq_ignore_ascii_case("password") => {
+                        format!("{key}=***")
+                    }
+                    _ => parameter.to_owned(),
+                })
+                .collect();
+            redacted.push('?');
+            redacted.push_str(&parameters.join("&"));
+        }
+        redacted
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatabaseUrl({:?})", self.redacted())
+    }
+}
+
+/// Never fails: the URL is checked by [`Config::validate`], whose error does not repeat it
+/// (clap's would, password included).
+impl std::str::FromStr for DatabaseUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(url: &str) -> Result<DatabaseUrl, Self::Err> {
+        Ok(DatabaseUrl::new(url))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -31,6 +106,10 @@ pub enum ConfigError {
     AccountId(String),
     #[error("the purge interval must be at least one second")]
     PurgeInterval,
+    #[error("the database URL must start with postgres:// or postgresql://")]
+    DatabaseUrl,
+    #[error("the database pool size must be at least 1")]
+    PoolSize,
 }
 
 impl Config {
@@ -40,6 +119,15 @@ impl Config {
         }
         if self.purge_interval < Duration::from_secs(1) {
             return Err(ConfigError::PurgeInterval);
+        }
+        if let Storage::Postgres { url, pool_size } = &self.storage {
+            let url = url.expose();
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(ConfigError::DatabaseUrl);
+            }
+            if *pool_size == 0 {
+                return Err(ConfigError::PoolSize);
+            }
         }
         Ok(self)
     }
@@ -76,5 +164,55 @@ mod tests {
             config("123456789012", 0).validate().err(),
             Some(ConfigError::PurgeInterval)
         );
+    }
+
+    fn postgres(url: &str, pool_size: usize) -> Result<Config, ConfigError> {
+        Config {
+            storage: Storage::Postgres {
+                url: DatabaseUrl::new(url),
+                pool_size,
+            },
+            ..config("123456789012", 60)
+        }
+        .validate()
+    }
+
+    #[test]
+    fn database_urls_are_postgres_urls_with_a_pool() {
+        assert!(postgres("postgres://coffer@db.internal/coffer", 16).is_ok());
+        assert!(postgres("postgresql://coffer:pw@db:5432/coffer", 1).is_ok());
+        assert_eq!(
+            postgres("mysql://db/coffer", 16).err(),
+            Some(ConfigError::DatabaseUrl)
+        );
+        assert_eq!(
+            postgres("postgres://db/coffer", 0).err(),
+            Some(ConfigError::PoolSize)
+        );
+    }
+
+    #[test]
+    fn database_passwords_are_never_shown() {
+        let cases = [
+            (
+                "postgres://coffer:hunter2@db:5432/coffer",
+                "postgres://coffer:***@db:5432/coffer",
+            ),
+            (
+                "postgres://coffer:p@ss@db/coffer?sslmode=disable",
+                "postgres://coffer:***@db/coffer?sslmode=disable",
+            ),
+            (
+                "postgres://db/coffer?user=coffer&password=hunter2",
+                "postgres://db/coffer?user=coffer&password=***",
+            ),
+            ("postgres://coffer@db", "postgres://coffer@db"),
+        ];
+        for (url, shown) in cases {
+            let url = DatabaseUrl::new(url);
+            assert_eq!(url.redacted(), shown);
+            assert!(!format!("{url:?}").contains("hunter2"));
+            assert!(!format!("{url:?}").contains("p@ss"));
+        }
     }
 }

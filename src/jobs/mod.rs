@@ -1,6 +1,11 @@
 //! Background work. Each job is a loop: do the work that is due, then sleep until the next
 //! tick or until shutdown. Jobs enter the system through the [`Service`], so the business
 //! rules live in one place; each step is idempotent and safe to run on several nodes at once.
+//!
+//! When several nodes share a database, each tick's work is done by one node only: before it
+//! works, a node claims the job in the database ([`Service::claim_job`], a lease renewed by its
+//! holder every tick). The other nodes skip it until the holder stops renewing (it stopped or
+//! lost the database), then one of them takes over. No node is elected in memory.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,32 +15,90 @@ use tokio::task::JoinHandle;
 
 use crate::service::Service;
 
+/// The name under which the purge of deleted secrets is claimed.
+pub const PURGE_JOB: &str = "purge-deleted-secrets";
+
 /// Starts the background jobs; they stop when `shutdown` turns true.
 pub fn spawn(
     service: Arc<Service>,
     purge_interval: Duration,
     shutdown: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
-    tokio::spawn(purge_deleted_secrets(service, purge_interval, shutdown))
+    // This process's name as a holder of job leases: unique per start.
+    let holder = format!("node-{}", uuid::Uuid::new_v4().simple());
+    tokio::spawn(purge_deleted_secrets(
+        service,
+        holder,
+        purge_interval,
+        shutdown,
+    ))
 }
 
-/// Purges secrets whose recovery window has ended, every `interval`.
+/// How long a claim lasts: the holder renews it every `interval`, so it spans two of them (and
+/// at least a minute, for clocks that differ a little between nodes).
+fn lease_for(interval: Duration) -> Duration {
+    interval.saturating_mul(2).max(Duration::from_secs(60))
+}
+
+/// Purges secrets whose recovery window has ended, every `interval`, when this node holds the
+/// job's lease.
 async fn purge_deleted_secrets(
     service: Arc<Service>,
+    holder: String,
     interval: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let lease = lease_for(interval);
+    let mut holding = false;
     loop {
-        match service.purge_due().await {
-            Ok(0) => {}
-            Ok(purged) => tracing::info!(purged, "purged secrets whose recovery window ended"),
+        match service.claim_job(PURGE_JOB, &holder, lease).await {
+            Ok(true) => {
+                if !holding {
+                    tracing::info!(%holder, "this node now runs the purge of deleted secrets");
+                }
+                holding = true;
+                match service.purge_due().await {
+                    Ok(0) => {}
+                    Ok(purged) => {
+                        tracing::info!(purged, "purged secrets whose recovery window ended")
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, cause = ?error.cause(), "purging deleted secrets failed; will retry")
+                    }
+                }
+            }
+            Ok(false) => {
+                if holding {
+                    tracing::info!("another node took over the purge of deleted secrets");
+                }
+                holding = false;
+            }
             Err(error) => {
-                tracing::warn!(%error, cause = ?error.cause(), "purging deleted secrets failed; will retry")
+                tracing::warn!(%error, cause = ?error.cause(), "could not claim the purge job; will retry")
             }
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
-            _ = shutdown.wait_for(|stop| *stop) => return,
+            _ = shutdown.wait_for(|stop| *stop) => break,
         }
+    }
+    // Hand the job over at once instead of when the lease ends: a claim that lasts no time
+    // leaves it free for the next node that asks.
+    if holding {
+        if let Err(error) = service.claim_job(PURGE_JOB, &holder, Duration::ZERO).await {
+            tracing::debug!(%error, "could not release the purge job");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leases_span_two_intervals_and_at_least_a_minute() {
+        assert_eq!(lease_for(Duration::from_secs(1)), Duration::from_secs(60));
+        assert_eq!(lease_for(Duration::from_secs(60)), Duration::from_secs(120));
+        assert_eq!(lease_for(Duration::MAX), Duration::MAX);
     }
 }

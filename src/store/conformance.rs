@@ -3,7 +3,12 @@
 
 use std::sync::Arc;
 
-use super::{ListQuery, NewValue, SecretWrite, SortKey, Store, StoreError, StoredValue};
+use std::time::Duration;
+
+use super::{
+    ListPosition, ListQuery, NewValue, PositionKey, SecretWrite, SortKey, Store, StoreError,
+    StoredValue,
+};
 use crate::clock::Timestamp;
 use crate::crypto::{SecretString, SecretValue, ValueKind};
 use crate::service::model::{
@@ -343,6 +348,325 @@ pub async fn racing_saves_have_one_winner(store: Arc<dyn Store>) {
     assert_eq!(loaded.versions.len(), 2, "the losers wrote nothing");
 }
 
+/// A lease is held by one holder until it ends; the holder renews it, others wait it out.
+pub async fn job_claims_are_exclusive_until_the_lease_ends(store: Arc<dyn Store>) {
+    let lease = Duration::from_secs(60);
+    let at = |secs: u64| T0.plus(Duration::from_secs(secs));
+    let claim = |holder: &'static str, now: Timestamp| {
+        let store = Arc::clone(&store);
+        async move {
+            store
+                .claim_job("purge", holder, now, lease)
+                .await
+                .unwrap_or_else(|error| panic!("claim: {error}"))
+        }
+    };
+    assert!(claim("a", at(0)).await, "an unclaimed job is free");
+    assert!(!claim("b", at(0)).await);
+    assert!(!claim("b", at(59)).await, "the lease runs until it ends");
+    assert!(claim("a", at(30)).await, "the holder renews its lease");
+    assert!(!claim("b", at(60)).await, "renewed until 90 s");
+    assert!(claim("b", at(90)).await, "an ended lease is free");
+    assert!(!claim("a", at(100)).await, "the old holder lost it");
+    assert!(
+        store
+            .claim_job("other", "a", at(100), lease)
+            .await
+            .unwrap_or_else(|error| panic!("claim: {error}")),
+        "jobs are claimed independently"
+    );
+}
+
+/// Many nodes claim a free job at once: exactly one gets it.
+pub async fn racing_job_claims_have_one_winner(store: Arc<dyn Store>) {
+    let mut tasks = Vec::new();
+    for n in 0..16 {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            store
+                .claim_job("purge", &format!("node-{n}"), T0, Duration::from_secs(60))
+                .await
+        }));
+    }
+    let mut winners = 0;
+    for task in tasks {
+        match task.await {
+            Ok(Ok(true)) => winners += 1,
+            Ok(Ok(false)) => {}
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    assert_eq!(winners, 1);
+}
+
+/// A setting keeps the first value anyone gave it, even when several set it at once.
+pub async fn settings_keep_their_first_value(store: Arc<dyn Store>) {
+    let first = store.setting("key", b"first".to_vec()).await.ok();
+    assert_eq!(first.as_deref(), Some(&b"first"[..]));
+    let again = store.setting("key", b"second".to_vec()).await.ok();
+    assert_eq!(again.as_deref(), Some(&b"first"[..]));
+    let mut tasks = Vec::new();
+    for n in 0..8u8 {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            store.setting("raced", vec![n]).await
+        }));
+    }
+    let mut seen = Vec::new();
+    for task in tasks {
+        match task.await {
+            Ok(Ok(value)) => seen.push(value),
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    seen.dedup();
+    assert_eq!(seen.len(), 1, "every caller got the same value: {seen:?}");
+}
+
+/// Pages through a listing `limit` secrets at a time; returns the names in order.
+async fn list_all(store: &dyn Store, mut query: ListQuery) -> Vec<String> {
+    let mut names = Vec::new();
+    loop {
+        let page = store
+            .list(&query)
+            .await
+            .unwrap_or_else(|error| panic!("list: {error}"));
+        let full = page.len() == query.limit;
+        let last: Option<ListPosition> = page.last().map(|(position, _)| position.clone());
+        names.extend(page.into_iter().map(|(_, secret)| secret.name));
+        match last {
+            Some(position) if full => query.after = Some(position),
+            _ => return names,
+        }
+    }
+}
+
+/// Listings come in byte order of names (whatever the database's collation), pages follow each
+/// other without gaps or repeats, and equal sort keys are ordered by id.
+pub async fn listings_page_in_byte_order(store: Arc<dyn Store>) {
+    let names = ["b", "B", "a", "_x", "Z", "a-b", "\u{e4}", "a b", "10", "9"];
+    for name in names {
+        create(&*store, &secret("us-east-1", name)).await;
+    }
+    create(&*store, &secret("eu-west-1", "elsewhere")).await;
+    let mut doomed = secret("us-east-1", "doomed");
+    doomed.deletion = Some(Deletion {
+        requested_at: T0,
+        purge_at: T0.plus_days(7),
+    });
+    create(&*store, &doomed).await;
+
+    let query = |sort: SortKey, descending: bool, include_pending_deletion: bool| ListQuery {
+        scope: scope("us-east-1"),
+        include_pending_deletion,
+        sort,
+        descending,
+        after: None,
+        limit: 3,
+    };
+    let mut expected: Vec<String> = names.iter().map(|name| (*name).to_owned()).collect();
+    expected.sort();
+    assert_eq!(
+        list_all(&*store, query(SortKey::Name, false, false)).await,
+        expected
+    );
+    expected.reverse();
+    assert_eq!(
+        list_all(&*store, query(SortKey::Name, true, false)).await,
+        expected
+    );
+    // Every secret has the same creation date: the order is by id, i.e. creation order.
+    let mut created: Vec<String> = names.iter().map(|name| (*name).to_owned()).collect();
+    created.push("doomed".to_owned());
+    assert_eq!(
+        list_all(&*store, query(SortKey::CreatedDate, false, true)).await,
+        created
+    );
+    created.reverse();
+    assert_eq!(
+        list_all(&*store, query(SortKey::LastAccessedDate, true, true)).await,
+        created
+    );
+    let first = store
+        .list(&query(SortKey::Name, false, false))
+        .await
+        .unwrap_or_else(|error| panic!("list: {error}"));
+    assert_eq!(
+        first.first().map(|(position, _)| position.key.clone()),
+        Some(PositionKey::Name("10".to_owned()))
+    );
+}
+
+fn replica(region: &str, status: ReplicaStatus) -> Replica {
+    Replica {
+        region: region.into(),
+        kms_key_id: None,
+        status,
+        status_message: None,
+        last_accessed_day: None,
+    }
+}
+
+/// Replica records live in their region under the primary's name, resolve to the primary, and
+/// follow the primary's list of replicas; promotion turns one into a secret of its own.
+pub async fn replicas_follow_their_primary(store: Arc<dyn Store>) {
+    let mut primary = with_version(secret("us-east-1", "db"), "v1");
+    primary.replicas = vec![
+        replica("eu-west-1", ReplicaStatus::InSync),
+        replica("ap-south-1", ReplicaStatus::Failed),
+    ];
+    let primary = create(&*store, &primary).await;
+    assert_eq!(primary.replica_view, None);
+
+    let seen = store
+        .load_by_name(&scope("eu-west-1"), "db")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("the replica is not found in its region"));
+    let view = seen
+        .replica_view
+        .clone()
+        .unwrap_or_else(|| panic!("no replica view"));
+    assert_eq!(view.region, "eu-west-1");
+    assert_eq!(view.arn, primary.replica_arn("eu-west-1"));
+    assert_eq!(seen.id, primary.id);
+    assert_eq!(seen.versions, primary.versions);
+    let by_arn = store.load_by_arn(&view.arn).await.ok().flatten();
+    assert_eq!(by_arn.as_ref(), Some(&seen));
+    assert!(
+        store
+            .load_by_name(&scope("ap-south-1"), "db")
+            .await
+            .ok()
+            .flatten()
+            .is_none(),
+        "a failed replica has no record"
+    );
+    let listed = store
+        .list(&ListQuery {
+            scope: scope("eu-west-1"),
+            include_pending_deletion: false,
+            sort: SortKey::Name,
+            descending: false,
+            after: None,
+            limit: 10,
+        })
+        .await
+        .unwrap_or_else(|error| panic!("list: {error}"));
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].1.replica_view.as_ref(), Some(&view));
+
+    // A read through the replica is recorded on the replica, not on the primary.
+    let day = T0.start_of_day();
+    store
+        .record_access(view.record, "v1", day)
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    let reloaded = store.load_by_arn(&primary.arn).await.ok().flatten();
+    let reloaded = reloaded.unwrap_or_else(|| panic!("primary vanished"));
+    assert_eq!(reloaded.last_accessed_day, None);
+    assert_eq!(
+        reloaded
+            .replica("eu-west-1")
+            .and_then(|replica| replica.last_accessed_day),
+        Some(day)
+    );
+
+    // A replica into a region where the name is taken is refused, and nothing is saved.
+    let mut squatter = secret("us-west-2", "db");
+    squatter.arn.push('X');
+    create(&*store, &squatter).await;
+    let mut crowded = reloaded.clone();
+    crowded
+        .replicas
+        .push(replica("us-west-2", ReplicaStatus::InSync));
+    assert!(matches!(
+        save(&*store, &reloaded, &crowded, &[]).await,
+        Err(StoreError::NameTaken)
+    ));
+
+    // Promotion: the primary drops the replica, and the replica's region gets its own secret.
+    let mut after = reloaded.clone();
+    after
+        .replicas
+        .retain(|replica| replica.region != "eu-west-1");
+    let mut promoted = secret("eu-west-1", "db");
+    promoted.arn = view.arn.clone();
+    promoted = with_version(promoted, "v1");
+    let promoted_value = value("promoted");
+    let changes = VersionChanges::between(&reloaded, &after);
+    let promoted_id = store
+        .promote(
+            SecretWrite {
+                secret: &after,
+                changes: &changes,
+                new_values: &[],
+                overwritten: &[],
+            },
+            &promoted,
+            &[NewValue {
+                version_id: "v1",
+                value: &promoted_value,
+            }],
+        )
+        .await
+        .unwrap_or_else(|error| panic!("promote: {error}"));
+    let own = store
+        .load_by_name(&scope("eu-west-1"), "db")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("the promoted secret is not found"));
+    assert_eq!(own.id, promoted_id);
+    assert_eq!(own.replica_view, None);
+    assert_eq!(own.arn, view.arn);
+    assert_eq!(
+        text_of(&*store, &own, "v1").await.as_deref(),
+        Some("promoted")
+    );
+    let primary_now = store.load_by_arn(&primary.arn).await.ok().flatten();
+    let primary_now = primary_now.unwrap_or_else(|| panic!("primary vanished"));
+    assert!(primary_now.replica("eu-west-1").is_none());
+    assert_eq!(primary_now.revision, reloaded.revision + 1);
+}
+
+/// Text that clients give is kept exactly, NUL characters and all.
+pub async fn free_text_is_kept_as_given(store: Arc<dyn Store>) {
+    let odd = |text: &str| Some(format!("{text} \u{0}\u{1} \u{e9}\u{1f511} '\" \\ %"));
+    let mut given = with_version(secret("us-east-1", "db"), "v1");
+    given.description = odd("description");
+    given.kms_key_id = odd("alias/key");
+    given.secret_type = odd("type");
+    given.resource_policy = odd("{}");
+    given.tags = Some(vec![Tag {
+        key: "k\u{0}".into(),
+        value: "v\u{0}".into(),
+    }]);
+    given.versions[0].kms_key_id = odd("alias/version");
+    let created = create(&*store, &given).await;
+    assert_eq!(created.description, given.description);
+    assert_eq!(created.kms_key_id, given.kms_key_id);
+    assert_eq!(created.secret_type, given.secret_type);
+    assert_eq!(created.resource_policy, given.resource_policy);
+    assert_eq!(created.tags, given.tags);
+    assert_eq!(created.versions[0].kms_key_id, given.versions[0].kms_key_id);
+
+    let mut after = created.clone();
+    after.description = odd("changed");
+    after.resource_policy = odd("{ }");
+    after.versions[0].kms_key_id = odd("alias/other");
+    after.versions[0].stages.push("LABEL\u{0}".into());
+    save(&*store, &created, &after, &[])
+        .await
+        .unwrap_or_else(|error| panic!("save: {error}"));
+    let loaded = store.load_by_arn(&created.arn).await.ok().flatten();
+    let loaded = loaded.unwrap_or_else(|| panic!("secret vanished"));
+    assert_eq!(loaded.description, after.description);
+    assert_eq!(loaded.resource_policy, after.resource_policy);
+    assert_eq!(loaded.versions, after.versions);
+}
+
 fn query(region: &str, sort: SortKey, descending: bool) -> ListQuery {
     ListQuery {
         scope: scope(region),
@@ -407,7 +731,7 @@ pub async fn listings_are_ordered_and_resume_after_a_position(store: Arc<dyn Sto
     assert_eq!(walked, ["b", "c", "a"]);
 }
 
-fn replica(region: &str) -> Replica {
+fn in_sync_replica(region: &str) -> Replica {
     Replica {
         region: region.into(),
         kms_key_id: None,
@@ -422,7 +746,7 @@ fn replica(region: &str) -> Replica {
 pub async fn replicas_are_views_of_their_primary(store: Arc<dyn Store>) {
     let before = create(&*store, &with_version(secret("us-east-1", "db"), "v1")).await;
     let mut after = before.clone();
-    after.replicas = vec![replica("us-west-2")];
+    after.replicas = vec![in_sync_replica("us-west-2")];
     save(&*store, &before, &after, &[])
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -466,7 +790,7 @@ pub async fn replicas_are_views_of_their_primary(store: Arc<dyn Store>) {
     let mut dropped = primary.clone();
     dropped.replicas = vec![Replica {
         status: ReplicaStatus::Failed,
-        ..replica("us-west-2")
+        ..in_sync_replica("us-west-2")
     }];
     save(&*store, &primary, &dropped, &[])
         .await
@@ -483,7 +807,7 @@ pub async fn replicas_are_views_of_their_primary(store: Arc<dyn Store>) {
     let current = store.load_by_arn(&before.arn).await.ok().flatten();
     let current = current.unwrap_or_else(|| panic!("primary vanished"));
     let mut again = current.clone();
-    again.replicas = vec![replica("us-west-2")];
+    again.replicas = vec![in_sync_replica("us-west-2")];
     save(&*store, &current, &again, &[])
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -504,7 +828,7 @@ pub async fn replicas_overwrite_only_what_was_seen(store: Arc<dyn Store>) {
     let occupant = create(&*store, &occupant).await;
     let before = create(&*store, &with_version(secret("us-east-1", "db"), "v1")).await;
     let mut after = before.clone();
-    after.replicas = vec![replica("us-west-2")];
+    after.replicas = vec![in_sync_replica("us-west-2")];
     let refused = save(&*store, &before, &after, &[]).await;
     assert!(matches!(refused, Err(StoreError::NameTaken)), "{refused:?}");
     let stale = store
@@ -544,7 +868,7 @@ pub async fn replicas_overwrite_only_what_was_seen(store: Arc<dyn Store>) {
 /// Promoting a replica drops it from the primary and creates the new secret in one step.
 pub async fn promotion_replaces_the_replica_with_a_secret(store: Arc<dyn Store>) {
     let mut first = with_version(secret("us-east-1", "db"), "v1");
-    first.replicas = vec![replica("us-west-2")];
+    first.replicas = vec![in_sync_replica("us-west-2")];
     let primary = create(&*store, &first).await;
     let mut without = primary.clone();
     without.replicas.clear();
@@ -579,15 +903,6 @@ pub async fn promotion_replaces_the_replica_with_a_secret(store: Arc<dyn Store>)
     assert_eq!(primary.map(|p| p.replicas.len()), Some(0));
 }
 
-/// A setting keeps the first value any caller gave it.
-pub async fn settings_keep_their_first_value(store: Arc<dyn Store>) {
-    let first = store.setting("key", vec![1, 2, 3]).await.ok();
-    let second = store.setting("key", vec![9]).await.ok();
-    assert_eq!(first, Some(vec![1, 2, 3]));
-    assert_eq!(second, Some(vec![1, 2, 3]));
-    assert_eq!(store.setting("other", vec![4]).await.ok(), Some(vec![4]));
-}
-
 /// Generates one `#[tokio::test]` per conformance test for a backend. `$make_store` gives the
 /// store and anything that must outlive it.
 macro_rules! conformance_tests {
@@ -601,11 +916,16 @@ macro_rules! conformance_tests {
             access_days_only_move_forward_and_keep_the_revision,
             pending_deletions_come_due,
             racing_saves_have_one_winner,
+            job_claims_are_exclusive_until_the_lease_ends,
+            racing_job_claims_have_one_winner,
+            settings_keep_their_first_value,
+            listings_page_in_byte_order,
+            replicas_follow_their_primary,
+            free_text_is_kept_as_given,
             listings_are_ordered_and_resume_after_a_position,
             replicas_are_views_of_their_primary,
             replicas_overwrite_only_what_was_seen,
             promotion_replaces_the_replica_with_a_secret,
-            settings_keep_their_first_value,
         );
     };
     (@tests $make_store:expr; $($test:ident),+ $(,)?) => {

@@ -9,12 +9,15 @@
 //!
 //! Values are read one version at a time ([`Store::load_value`]).
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 
 use crate::clock::Timestamp;
 use crate::crypto::{SecretValue, ValueKind};
 use crate::service::model::{Scope, Secret, SecretId, VersionChanges};
 
+pub mod postgres;
 pub mod sqlite;
 
 #[cfg(test)]
@@ -175,4 +178,16 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
         limit: usize,
     ) -> Result<Vec<(SecretId, i64)>, StoreError>;
+
+    /// Claims the background job `job` for `holder` until `now + lease`, atomically across
+    /// every node that shares the database. `true` if the job was unclaimed, its lease had
+    /// ended by `now`, or `holder` already held it (then the lease is renewed); `false` if
+    /// another holder's lease is still running.
+    async fn claim_job(
+        &self,
+        job: &str,
+        holder: &str,
+        now: Timestamp,
+        lease: Duration,
+    ) -> Result<bool, StoreError>;
 }

@@ -74,6 +74,8 @@ const MIGRATIONS: &[&str] = &[
         ON secrets (account_id, region, coalesce(last_accessed_day, 0), id);
     CREATE INDEX secrets_by_name ON secrets (account_id, region, name, id);
     CREATE TABLE settings (name TEXT PRIMARY KEY, value BLOB NOT NULL) STRICT;",
+    // 3: leases of background jobs, so that one node at a time runs each.
+    "CREATE TABLE jobs (name TEXT PRIMARY KEY, holder TEXT NOT NULL, lease_until INTEGER NOT NULL) STRICT;",
 ];
 
 /// Most writes committed together in one transaction.
@@ -1143,6 +1145,35 @@ impl Store for SqliteStore {
                 })
                 .map_err(backend)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn claim_job(
+        &self,
+        job: &str,
+        holder: &str,
+        now: Timestamp,
+        lease: std::time::Duration,
+    ) -> Result<bool, StoreError> {
+        let (job, holder) = (job.to_owned(), holder.to_owned());
+        self.write(move |connection| {
+            let claimed = connection
+                .prepare_cached(
+                    "INSERT INTO jobs (name, holder, lease_until) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (name) DO UPDATE
+                         SET holder = excluded.holder, lease_until = excluded.lease_until
+                         WHERE jobs.holder = excluded.holder OR jobs.lease_until <= ?4",
+                )
+                .map_err(backend)?
+                .execute(params![
+                    job,
+                    holder,
+                    now.plus(lease).as_millis(),
+                    now.as_millis()
+                ])
+                .map_err(backend)?;
+            Ok(claimed > 0)
         })
         .await
     }

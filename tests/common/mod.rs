@@ -26,6 +26,8 @@ pub struct TestServer {
     pub clock: Arc<ManualClock>,
     pub service: Arc<Service>,
     stop: Option<oneshot::Sender<()>>,
+    /// The database of a server on PostgreSQL; dropped after the server.
+    database: Option<postgres::TestDatabase>,
 }
 
 impl Drop for TestServer {
@@ -37,8 +39,18 @@ impl Drop for TestServer {
 }
 
 impl TestServer {
-    /// A server on an in-memory store.
+    /// A server on an in-memory store; on a fresh PostgreSQL database instead when
+    /// `COFFER_TEST_STORE=postgres` (to run the end-to-end suites against that backend too).
     pub async fn start() -> TestServer {
+        if std::env::var("COFFER_TEST_STORE").is_ok_and(|store| store == "postgres") {
+            let database = postgres::TestDatabase::create().await;
+            let store = coffer::store::postgres::PostgresStore::connect(&database.url, 4)
+                .await
+                .expect("PostgreSQL store");
+            let mut server = TestServer::start_with(Arc::new(store)).await;
+            server.database = Some(database);
+            return server;
+        }
         let store = SqliteStore::in_memory().expect("in-memory store");
         TestServer::start_with(Arc::new(store)).await
     }
@@ -61,6 +73,7 @@ impl TestServer {
             clock,
             service,
             stop: Some(stop),
+            database: None,
         }
     }
 
@@ -106,6 +119,7 @@ where
         }
     }
 }
+pub mod postgres;
 pub mod process;
 
 /// An SDK client for a Coffer at `endpoint`, signing for `region`, with retries off (so a

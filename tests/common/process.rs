@@ -57,6 +57,13 @@ impl CofferProcess {
         CofferProcess::serve(&["--data-dir", dir.to_str().expect("UTF-8 path")])
     }
 
+    /// Starts `coffer serve` on the PostgreSQL database at `url`, with `extra` arguments.
+    pub fn serve_database(url: &str, extra: &[&str]) -> CofferProcess {
+        let mut arguments = vec!["--database-url", url];
+        arguments.extend_from_slice(extra);
+        CofferProcess::serve(&arguments)
+    }
+
     /// Sends `signal` (e.g. "TERM", "KILL") and waits for the process to exit.
     pub fn stop_with(mut self, signal: &str) -> ExitStatus {
         let status = Command::new("kill")
