@@ -553,7 +553,10 @@ fn decode_secret(connection: &Connection, row: SecretRow) -> Result<Secret, Stor
     Ok(secret)
 }
 
-/// Reads the versions of `secrets` (oldest first) in one query.
+/// Secret ids per query of [`attach_versions`]: a listing page (100) and a few primaries.
+const VERSION_QUERY_IDS: usize = 128;
+
+/// Reads the versions of `secrets` (oldest first) in one query per 128 secrets.
 fn attach_versions(connection: &Connection, secrets: &mut [Secret]) -> Result<(), StoreError> {
     if secrets.is_empty() {
         return Ok(());
@@ -561,34 +564,58 @@ fn attach_versions(connection: &Connection, secrets: &mut [Secret]) -> Result<()
     let mut ids: Vec<SecretId> = secrets.iter().map(|secret| secret.id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let placeholders = vec!["?"; ids.len()].join(", ");
-    let sql = format!(
-        "SELECT secret_id, version_id, ordinal, created_at, stages, last_accessed_day, kms_key_id
-         FROM versions WHERE secret_id IN ({placeholders}) ORDER BY secret_id, ordinal"
-    );
-    let mut statement = connection.prepare_cached(&sql).map_err(backend)?;
-    let rows = statement
-        .query_map(rusqlite::params_from_iter(ids.iter()), |row| {
-            Ok((
-                row.get::<_, SecretId>(0)?,
-                Version {
-                    id: row.get(1)?,
-                    ordinal: row.get(2)?,
-                    created_at: Timestamp::from_millis(row.get(3)?),
-                    stages: Vec::new(),
-                    last_accessed_day: row.get::<_, Option<i64>>(5)?.map(Timestamp::from_millis),
-                    kms_key_id: row.get(6)?,
-                },
-                row.get::<_, String>(4)?,
-            ))
-        })
-        .map_err(backend)?;
     let mut by_secret: std::collections::HashMap<SecretId, Vec<Version>> =
         std::collections::HashMap::with_capacity(ids.len());
-    for row in rows {
-        let (secret_id, mut version, stages) = row.map_err(backend)?;
-        version.stages = decode_json(&stages)?;
-        by_secret.entry(secret_id).or_default().push(version);
+    // One statement with a fixed number of placeholders (unused ones bound to id 0, which no
+    // secret has), so that it stays in the statement cache instead of being prepared again
+    // for every page size.
+    // A single secret (every read and write of one secret) has its own, simpler statement.
+    let (sql, width) = if ids.len() == 1 {
+        (
+            "SELECT secret_id, version_id, ordinal, created_at, stages, last_accessed_day,
+                 kms_key_id
+             FROM versions WHERE secret_id = ? ORDER BY ordinal"
+                .to_owned(),
+            1,
+        )
+    } else {
+        let placeholders = vec!["?"; VERSION_QUERY_IDS].join(", ");
+        (
+            format!(
+                "SELECT secret_id, version_id, ordinal, created_at, stages, last_accessed_day,
+                     kms_key_id
+                 FROM versions WHERE secret_id IN ({placeholders}) ORDER BY secret_id, ordinal"
+            ),
+            VERSION_QUERY_IDS,
+        )
+    };
+    for chunk in ids.chunks(width) {
+        let mut bound = chunk.to_vec();
+        bound.resize(width, 0);
+        let mut statement = connection.prepare_cached(&sql).map_err(backend)?;
+        let rows = statement
+            .query_map(rusqlite::params_from_iter(bound.iter()), |row| {
+                Ok((
+                    row.get::<_, SecretId>(0)?,
+                    Version {
+                        id: row.get(1)?,
+                        ordinal: row.get(2)?,
+                        created_at: Timestamp::from_millis(row.get(3)?),
+                        stages: Vec::new(),
+                        last_accessed_day: row
+                            .get::<_, Option<i64>>(5)?
+                            .map(Timestamp::from_millis),
+                        kms_key_id: row.get(6)?,
+                    },
+                    row.get::<_, String>(4)?,
+                ))
+            })
+            .map_err(backend)?;
+        for row in rows {
+            let (secret_id, mut version, stages) = row.map_err(backend)?;
+            version.stages = decode_json(&stages)?;
+            by_secret.entry(secret_id).or_default().push(version);
+        }
     }
     for secret in secrets.iter_mut() {
         // A primary listed twice (as itself and through a replica) gets its versions twice.
