@@ -162,12 +162,6 @@ pub struct GetSecretValueOutput {
     pub created_date: Timestamp,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct DescribeSecretInput {
-    pub secret_id: Option<String>,
-}
-
 /// What DescribeSecret and ListSecrets show of a secret, apart from its versions.
 #[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -300,28 +294,8 @@ pub struct BatchGetSecretValueOutput {
     pub errors: Vec<ApiErrorEntry>,
 }
 
-#[derive(Debug, Default, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct SecretValueEntry {
-    #[serde(rename = "ARN")]
-    pub arn: String,
-    pub name: String,
-    pub version_id: String,
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "secret_binary::serialize"
-    )]
-    pub secret_binary: Option<SecretBytes>,
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "secret_string::serialize"
-    )]
-    pub secret_string: Option<SecretString>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub version_stages: Vec<String>,
-    #[serde(with = "epoch_seconds")]
-    pub created_date: Timestamp,
-}
+/// An entry of BatchGetSecretValue: what GetSecretValue answers for one secret.
+pub type SecretValueEntry = GetSecretValueOutput;
 
 #[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -383,6 +357,8 @@ pub struct SecretIdInput {
     pub secret_id: Option<String>,
 }
 
+pub type DescribeSecretInput = SecretIdInput;
+pub type RestoreSecretInput = SecretIdInput;
 pub type GetResourcePolicyInput = SecretIdInput;
 pub type DeleteResourcePolicyInput = SecretIdInput;
 pub type StopReplicationToReplicaInput = SecretIdInput;
@@ -524,12 +500,6 @@ pub struct DeleteSecretOutput {
     pub name: String,
     #[serde(with = "epoch_seconds")]
     pub deletion_date: Timestamp,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct RestoreSecretInput {
-    pub secret_id: Option<String>,
 }
 
 /// Timestamps travel as seconds since the epoch, with a fractional part.

@@ -251,14 +251,6 @@ impl Validate for GetSecretValueInput {
     }
 }
 
-impl Validate for DescribeSecretInput {
-    fn validate(&self) -> Result<(), ApiError> {
-        let mut check = Checker::default();
-        check.secret_id(self.secret_id.as_ref());
-        check.finish()
-    }
-}
-
 impl Validate for ListSecretVersionIdsInput {
     fn validate(&self) -> Result<(), ApiError> {
         let mut check = Checker::default();
@@ -297,14 +289,6 @@ impl Validate for UpdateSecretVersionStageInput {
 }
 
 impl Validate for DeleteSecretInput {
-    fn validate(&self) -> Result<(), ApiError> {
-        let mut check = Checker::default();
-        check.secret_id(self.secret_id.as_ref());
-        check.finish()
-    }
-}
-
-impl Validate for RestoreSecretInput {
     fn validate(&self) -> Result<(), ApiError> {
         let mut check = Checker::default();
         check.secret_id(self.secret_id.as_ref());

@@ -13,7 +13,6 @@ use super::model::{AWSCURRENT, Secret};
 use super::validate::checked_secret_id;
 use super::{Service, secret::metadata_of, versions_to_stages};
 use crate::auth::Principal;
-use crate::crypto::SecretValue;
 use crate::protocol::types::{
     ApiErrorEntry, BatchGetSecretValueInput, BatchGetSecretValueOutput, Filter, ListSecretsInput,
     ListSecretsOutput, SecretListEntry, SecretValueEntry,
@@ -468,32 +467,7 @@ impl Service {
                 "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
             )
         })?;
-        let stored = self
-            .store
-            .load_value(secret.id, &version.id)
-            .await?
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::ResourceNotFoundException,
-                    "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
-                )
-            })?;
-        self.record_access(secret, version).await;
-        let value = SecretValue::from_stored(stored.kind, stored.bytes.to_vec())
-            .map_err(ApiError::internal)?;
-        let (secret_string, secret_binary) = match value {
-            SecretValue::String(string) => (Some(string), None),
-            SecretValue::Binary(binary) => (None, Some(binary)),
-        };
-        Ok(SecretValueEntry {
-            arn: secret.visible_arn().to_owned(),
-            name: secret.name.clone(),
-            version_id: version.id.clone(),
-            secret_binary,
-            secret_string,
-            version_stages: version.stages.clone(),
-            created_date: version.created_at,
-        })
+        self.read_version(secret, version).await
     }
 }
 

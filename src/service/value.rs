@@ -80,6 +80,16 @@ impl Service {
             input.version_id.as_deref(),
             input.version_stage.as_deref(),
         )?;
+        self.read_version(&secret, version).await
+    }
+
+    /// The value of one version, as GetSecretValue (and each entry of BatchGetSecretValue)
+    /// answers it; the read is recorded.
+    pub(super) async fn read_version(
+        &self,
+        secret: &Secret,
+        version: &Version,
+    ) -> Result<GetSecretValueOutput, ApiError> {
         let Some(stored) = self.store.load_value(secret.id, &version.id).await? else {
             // Pruned between the two reads.
             return Err(ApiError::new(
@@ -90,7 +100,7 @@ impl Service {
                 ),
             ));
         };
-        self.record_access(&secret, version).await;
+        self.record_access(secret, version).await;
         let value = SecretValue::from_stored(stored.kind, stored.bytes.to_vec())
             .map_err(ApiError::internal)?;
         let (secret_string, secret_binary) = match value {
