@@ -461,6 +461,33 @@ async fn list_secret_version_ids_pages() {
             .await,
     );
     assert_eq!(code, "InvalidNextTokenException");
+    // A real token works only for its own secret and its own IncludeDeprecated.
+    let first = client
+        .list_secret_version_ids()
+        .secret_id("s")
+        .max_results(2)
+        .send()
+        .await
+        .expect("first page");
+    let token = first.next_token().expect("more pages").to_owned();
+    common::create(&client, "other", "v").await;
+    let elsewhere = [
+        ("other", false, token.clone()),
+        ("s", true, token.clone()),
+        ("s", false, format!("{token}x")),
+    ];
+    for (secret, deprecated, token) in elsewhere {
+        let (code, _) = error_of(
+            client
+                .list_secret_version_ids()
+                .secret_id(secret)
+                .include_deprecated(deprecated)
+                .next_token(token)
+                .send()
+                .await,
+        );
+        assert_eq!(code, "InvalidNextTokenException", "{secret} {deprecated}");
+    }
 }
 
 #[tokio::test]

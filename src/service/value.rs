@@ -1,9 +1,6 @@
 //! GetSecretValue, PutSecretValue, ListSecretVersionIds, UpdateSecretVersionStage, and the
 //! rules about incoming values and the tokens that name their versions.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
 use super::model::{AWSCURRENT, Secret, Version};
 use super::validate::{checked_secret_id, require_token};
 use super::{Attempt, Service, retry_on_conflict};
@@ -216,16 +213,22 @@ impl Service {
     ) -> Result<ListSecretVersionIdsOutput, ApiError> {
         let secret_id = checked_secret_id(input.secret_id)?;
         let secret = self.find(principal, &secret_id).await?;
-        let start_below = input
+        let include_deprecated = input.include_deprecated.unwrap_or(false);
+        // A token belongs to one secret and one choice of IncludeDeprecated.
+        let query = format!(
+            "list-secret-version-ids|{}|{include_deprecated}",
+            secret.visible_arn()
+        );
+        let sealer = self.sealer().await?;
+        let start_below: Option<i64> = input
             .next_token
             .as_deref()
-            .map(decode_page_token)
+            .map(|token| sealer.open(&query, token))
             .transpose()?;
         let page_size = input
             .max_results
             .and_then(|n| usize::try_from(n).ok())
             .unwrap_or(usize::MAX);
-        let include_deprecated = input.include_deprecated.unwrap_or(false);
         // Newest first; a page token is the ordinal below which the next page starts.
         let mut listed = secret
             .versions
@@ -235,7 +238,7 @@ impl Service {
             .filter(|version| start_below.is_none_or(|below| version.ordinal < below));
         let page: Vec<&Version> = listed.by_ref().take(page_size).collect();
         let next_token = match (listed.next(), page.last()) {
-            (Some(_), Some(last)) => Some(encode_page_token(last.ordinal)),
+            (Some(_), Some(last)) => Some(sealer.seal(&query, &last.ordinal)?),
             _ => None,
         };
         let versions = page
@@ -324,27 +327,4 @@ fn select_version<'a>(
             ),
         )
     })
-}
-
-const PAGE_TOKEN_PREFIX: &str = "versions-below:";
-
-fn encode_page_token(ordinal: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{PAGE_TOKEN_PREFIX}{ordinal}"))
-}
-
-fn decode_page_token(token: &str) -> Result<i64, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(token)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| {
-            text.strip_prefix(PAGE_TOKEN_PREFIX)
-                .and_then(|n| n.parse().ok())
-        })
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::InvalidNextTokenException,
-                "The NextToken value is invalid.",
-            )
-        })
 }
