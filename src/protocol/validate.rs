@@ -479,17 +479,24 @@ impl Validate for GetRandomPasswordInput {
     }
 }
 
+impl Checker {
+    /// A required policy document, 1-20,480 characters, never repeated in the message.
+    fn resource_policy(&mut self, policy: Option<&String>) {
+        self.required("resourcePolicy", policy);
+        self.sensitive_length(
+            "resourcePolicy",
+            policy.map(|p| p.chars().count()),
+            RESOURCE_POLICY.0,
+            RESOURCE_POLICY.1,
+        );
+    }
+}
+
 impl Validate for PutResourcePolicyInput {
     fn validate(&self) -> Result<(), ApiError> {
         let mut check = Checker::default();
         check.secret_id(self.secret_id.as_ref());
-        check.required("resourcePolicy", self.resource_policy.as_ref());
-        check.sensitive_length(
-            "resourcePolicy",
-            self.resource_policy.as_ref().map(|p| p.chars().count()),
-            RESOURCE_POLICY.0,
-            RESOURCE_POLICY.1,
-        );
+        check.resource_policy(self.resource_policy.as_ref());
         check.finish()
     }
 }
@@ -503,13 +510,7 @@ impl Validate for ValidateResourcePolicyInput {
             SECRET_ID.0,
             SECRET_ID.1,
         );
-        check.required("resourcePolicy", self.resource_policy.as_ref());
-        check.sensitive_length(
-            "resourcePolicy",
-            self.resource_policy.as_ref().map(|p| p.chars().count()),
-            RESOURCE_POLICY.0,
-            RESOURCE_POLICY.1,
-        );
+        check.resource_policy(self.resource_policy.as_ref());
         check.finish()
     }
 }

@@ -127,7 +127,7 @@ impl Service {
                 }
             }
             if !self
-                .save_replacing(&before, &secret, &plan.overwritten)
+                .save_replacing(&before, &secret, &[], &plan.overwritten)
                 .await?
             {
                 return Ok(Attempt::Lost);
@@ -153,7 +153,7 @@ impl Service {
             secret
                 .replicas
                 .retain(|replica| !regions.contains(&replica.region));
-            if secret != before && !self.save_replacing(&before, &secret, &[]).await? {
+            if secret != before && !self.save(&before, &secret, &[]).await? {
                 return Ok(Attempt::Lost);
             }
             Ok(Attempt::Done(ReplicationOutput {
@@ -240,27 +240,5 @@ impl Service {
                 Err(error) => Err(error.into()),
             }
         })
-    }
-
-    /// Saves `after`, deleting the secrets its new replicas overwrite. `false`: someone else
-    /// saved (or created a secret where a replica goes) first.
-    async fn save_replacing(
-        &self,
-        before: &Secret,
-        after: &Secret,
-        overwritten: &[(SecretId, i64)],
-    ) -> Result<bool, ApiError> {
-        let changes = super::model::VersionChanges::between(before, after);
-        let write = SecretWrite {
-            secret: after,
-            changes: &changes,
-            new_values: &[],
-            overwritten,
-        };
-        match self.store.save(write).await {
-            Ok(()) => Ok(true),
-            Err(StoreError::Conflict | StoreError::NameTaken) => Ok(false),
-            Err(error) => Err(error.into()),
-        }
     }
 }

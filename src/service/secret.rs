@@ -484,6 +484,18 @@ impl Service {
         after: &Secret,
         new_values: &[NewValue<'_>],
     ) -> Result<bool, ApiError> {
+        self.save_replacing(before, after, new_values, &[]).await
+    }
+
+    /// Like [`Service::save`], also deleting the secrets that new replicas overwrite (id,
+    /// revision). `false` too when a secret took a replica's place meanwhile.
+    pub(super) async fn save_replacing(
+        &self,
+        before: &Secret,
+        after: &Secret,
+        new_values: &[NewValue<'_>],
+        overwritten: &[(super::model::SecretId, i64)],
+    ) -> Result<bool, ApiError> {
         if after.replica_view.is_some() {
             return Err(ApiError::internal(
                 "a replica's view of a secret was to be saved",
@@ -494,11 +506,11 @@ impl Service {
             secret: after,
             changes: &changes,
             new_values,
-            overwritten: &[],
+            overwritten,
         };
         match self.store.save(write).await {
             Ok(()) => Ok(true),
-            Err(StoreError::Conflict) => Ok(false),
+            Err(StoreError::Conflict | StoreError::NameTaken) => Ok(false),
             Err(error) => Err(error.into()),
         }
     }
