@@ -10,7 +10,12 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::clock::SystemClock;
-use crate::config::{Config, DatabaseUrl, Storage, database_path};
+use crate::config::{
+    Config, DatabaseUrl, ROOT_KEY_ENV, RootKeyConfig, Storage, database_path, root_key_path,
+};
+use crate::crypto::SecretString;
+use crate::crypto::keys::RootKey;
+use crate::crypto::root_key::{self, RootKeyOrigin, RootKeySource};
 use crate::server::{self, AppState};
 use crate::service::Service;
 use crate::store::Store;
@@ -63,6 +68,12 @@ pub struct ServeArgs {
     /// Most connections to PostgreSQL that this node keeps open.
     #[arg(long, env = "COFFER_DATABASE_POOL_SIZE", default_value_t = DEFAULT_POOL_SIZE)]
     pub database_pool_size: usize,
+    /// The root key file (32 random bytes in base64, mode 0600), which wraps every KMS key.
+    /// By default `root.key` in the data directory, generated on first start. The root key
+    /// may also come from the environment variable COFFER_ROOT_KEY. Required with
+    /// --database-url, so that every node has the same one.
+    #[arg(long, env = "COFFER_ROOT_KEY_FILE")]
+    pub root_key_file: Option<PathBuf>,
     /// The 12-digit AWS account id secrets belong to.
     #[arg(long, env = "COFFER_ACCOUNT_ID", default_value = "123456789012")]
     pub account_id: String,
@@ -83,9 +94,17 @@ impl ServeArgs {
         } else {
             Storage::DataDir(self.data_dir.clone())
         };
+        let root_key = if std::env::var_os(ROOT_KEY_ENV).is_some() {
+            RootKeyConfig::Env
+        } else if let Some(path) = &self.root_key_file {
+            RootKeyConfig::File(path.clone())
+        } else {
+            RootKeyConfig::Default
+        };
         Config {
             listen: self.listen,
             storage,
+            root_key,
             account_id: self.account_id.clone(),
             purge_interval: Duration::from_secs(self.purge_interval_secs),
         }
@@ -139,9 +158,72 @@ fn create_private_dir(dir: &std::path::Path) -> Result<(), String> {
     })
 }
 
+/// The root key the configuration names, loaded (or, in a data directory's default place,
+/// created on first start).
+fn load_root_key(config: &Config) -> Result<RootKey, String> {
+    let source = match &config.root_key {
+        RootKeyConfig::Env => {
+            let value = std::env::var(ROOT_KEY_ENV).map_err(|_| {
+                format!("the environment variable {ROOT_KEY_ENV} is not valid UTF-8")
+            })?;
+            RootKeySource::Env {
+                variable: ROOT_KEY_ENV.to_owned(),
+                value: SecretString::new(value),
+            }
+        }
+        RootKeyConfig::File(path) => RootKeySource::File(path.clone()),
+        RootKeyConfig::Default => match &config.storage {
+            Storage::DataDir(dir) => RootKeySource::File(root_key_path(dir)),
+            // Nothing outlives the process, so neither need its key.
+            Storage::InMemory => {
+                return RootKey::generate().map_err(|error| error.to_string());
+            }
+            // Refused by `Config::validate`.
+            Storage::Postgres { .. } => {
+                return Err(crate::config::ConfigError::RootKeyForPostgres.to_string());
+            }
+        },
+    };
+    let (key, origin) = match (&config.root_key, &source) {
+        (RootKeyConfig::Default, _) => root_key::load_or_create(&source),
+        _ => root_key::load(&source).map(|key| {
+            let origin = match source {
+                RootKeySource::Env { .. } => RootKeyOrigin::Environment,
+                RootKeySource::File(_) => RootKeyOrigin::ExistingFile,
+            };
+            (key, origin)
+        }),
+    }
+    .map_err(|error| error.to_string())?;
+    match (origin, &source) {
+        (RootKeyOrigin::CreatedFile, RootKeySource::File(path)) => {
+            // Printed once, when the key is made: without it the database cannot be read.
+            println!(
+                "coffer created the root key file {}: back it up; without it the secrets \
+                 in this data directory cannot be decrypted",
+                path.display()
+            );
+            tracing::warn!(path = %path.display(), "created a new root key file");
+        }
+        (_, RootKeySource::File(path)) => {
+            tracing::info!(path = %path.display(), "root key: file");
+        }
+        (_, RootKeySource::Env { variable, .. }) => {
+            tracing::info!(%variable, "root key: environment variable");
+        }
+    }
+    Ok(key)
+}
+
 async fn serve(config: Config) -> Result<(), String> {
     let store = open_store(&config.storage).await?;
-    let service = Arc::new(Service::new(store, Arc::new(SystemClock)));
+    let root_key = load_root_key(&config)?;
+    let service = Arc::new(Service::new(store, Arc::new(SystemClock), root_key));
+    service
+        .keyring()
+        .check_root_key()
+        .await
+        .map_err(|error| error.to_string())?;
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", config.listen))?;

@@ -90,10 +90,31 @@ impl std::str::FromStr for DatabaseUrl {
     }
 }
 
+/// Where the root key (which wraps every KMS key) comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RootKeyConfig {
+    /// The default: `root.key` in the data directory, generated on first start. An in-memory
+    /// store gets a key that lives as long as the process.
+    Default,
+    /// A key file named in the configuration (never created: a missing file is an error).
+    File(PathBuf),
+    /// The environment variable [`ROOT_KEY_ENV`] holds it.
+    Env,
+}
+
+/// The environment variable that may hold the root key (base64 of 32 bytes).
+pub const ROOT_KEY_ENV: &str = "COFFER_ROOT_KEY";
+
+/// The default root key file inside a data directory.
+pub fn root_key_path(data_dir: &std::path::Path) -> PathBuf {
+    data_dir.join("root.key")
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
     pub storage: Storage,
+    pub root_key: RootKeyConfig,
     /// The AWS account id that secrets belong to (it appears in every ARN).
     pub account_id: String,
     /// How often the purge of deleted secrets runs.
@@ -110,6 +131,11 @@ pub enum ConfigError {
     DatabaseUrl,
     #[error("the database pool size must be at least 1")]
     PoolSize,
+    #[error(
+        "several nodes share a PostgreSQL database, so they need the same root key: give it \
+         with --root-key-file or the environment variable {ROOT_KEY_ENV}"
+    )]
+    RootKeyForPostgres,
 }
 
 impl Config {
@@ -127,6 +153,9 @@ impl Config {
             }
             if *pool_size == 0 {
                 return Err(ConfigError::PoolSize);
+            }
+            if self.root_key == RootKeyConfig::Default {
+                return Err(ConfigError::RootKeyForPostgres);
             }
         }
         Ok(self)
@@ -146,6 +175,7 @@ mod tests {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             storage: Storage::InMemory,
+            root_key: RootKeyConfig::Default,
             account_id: account_id.into(),
             purge_interval: Duration::from_secs(purge_secs),
         }

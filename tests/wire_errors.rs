@@ -21,7 +21,11 @@ const TOKEN: &str = "00000000-0000-4000-8000-000000000001";
 
 fn router() -> axum::Router {
     let store = SqliteStore::in_memory().expect("store");
-    let service = Service::new(Arc::new(store), ManualClock::starting_now());
+    let service = Service::new(
+        Arc::new(store),
+        ManualClock::starting_now(),
+        coffer::crypto::keys::RootKey::generate().expect("root key"),
+    );
     app(AppState {
         service: Arc::new(service),
         account_id: "123456789012".into(),

@@ -7,6 +7,7 @@
 //! committed state, whichever process committed it.
 
 mod background;
+pub mod kms;
 mod listing;
 pub mod model;
 mod page_token;
@@ -28,6 +29,7 @@ use rand::{Rng, TryRngCore};
 
 use crate::auth::Principal;
 use crate::clock::Clock;
+use crate::crypto::keys::RootKey;
 use crate::protocol::{ApiError, ErrorCode};
 use crate::store::{Store, StoreError};
 use model::{Secret, VersionRuleError};
@@ -40,6 +42,8 @@ pub struct Service {
     clock: Arc<dyn Clock>,
     /// Seals page tokens; its key is read from the store on first use.
     sealer: tokio::sync::OnceCell<page_token::Sealer>,
+    /// KMS keys, and the material that seals secret values.
+    keyring: kms::Keyring,
 }
 
 /// The result of one attempt at a change.
@@ -89,12 +93,19 @@ macro_rules! retry_on_conflict {
 use retry_on_conflict;
 
 impl Service {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Service {
+    /// A service over `store`, whose KMS key material is wrapped by `root_key` (checked
+    /// against the store by [`Service::check_root_key`] before anything is served).
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, root_key: RootKey) -> Service {
         Service {
+            keyring: kms::Keyring::new(Arc::clone(&store), Arc::clone(&clock), root_key),
             store,
             clock,
             sealer: tokio::sync::OnceCell::new(),
         }
+    }
+
+    pub fn keyring(&self) -> &kms::Keyring {
+        &self.keyring
     }
 
     async fn sealer(&self) -> Result<&page_token::Sealer, ApiError> {

@@ -127,7 +127,7 @@ impl Service {
                 }
             }
             if !self
-                .save_replacing(&before, &secret, &[], &plan.overwritten)
+                .save_replacing(&before, &secret, &[], &[], &plan.overwritten)
                 .await?
             {
                 return Ok(Attempt::Lost);
@@ -230,6 +230,7 @@ impl Service {
                 secret: &primary,
                 changes: &changes,
                 new_values: &[],
+                rewrapped: &[],
                 overwritten: &[],
             };
             match self.store.promote(write, &promoted, &new_values).await {

@@ -178,7 +178,7 @@ impl Service {
             let version = Version::new(token, now, secret.kms_key_id.clone());
             secret.add_version(version, &[AWSCURRENT.to_owned()], now)?;
         }
-        let stored = value.as_ref().map(StoredValue::from_value);
+        let stored = value.as_ref().map(StoredValue::plain);
         loop {
             let plan = self
                 .plan_replicas(scope, &name, &[], &replica_regions, force_overwrite)
@@ -262,7 +262,7 @@ impl Service {
         let secret_id = checked_secret_id(input.secret_id)?;
         let value = incoming_value(input.secret_string, input.secret_binary)?;
         let token = token_for_value(value.as_ref(), input.client_request_token.as_ref())?;
-        let stored = value.as_ref().map(StoredValue::from_value);
+        let stored = value.as_ref().map(StoredValue::plain);
         let kms_key_id = input.kms_key_id.map(kms_key_reference);
         retry_on_conflict!({
             let before = self.find_writable(principal, &secret_id).await?;
@@ -484,7 +484,8 @@ impl Service {
         after: &Secret,
         new_values: &[NewValue<'_>],
     ) -> Result<bool, ApiError> {
-        self.save_replacing(before, after, new_values, &[]).await
+        self.save_replacing(before, after, new_values, &[], &[])
+            .await
     }
 
     /// Like [`Service::save`], also deleting the secrets that new replicas overwrite (id,
@@ -494,6 +495,7 @@ impl Service {
         before: &Secret,
         after: &Secret,
         new_values: &[NewValue<'_>],
+        rewrapped: &[NewValue<'_>],
         overwritten: &[(super::model::SecretId, i64)],
     ) -> Result<bool, ApiError> {
         if after.replica_view.is_some() {
@@ -506,6 +508,7 @@ impl Service {
             secret: after,
             changes: &changes,
             new_values,
+            rewrapped,
             overwritten,
         };
         match self.store.save(write).await {

@@ -159,7 +159,7 @@ impl Service {
         let stages = input
             .version_stages
             .unwrap_or_else(|| vec![AWSCURRENT.to_owned()]);
-        let stored = StoredValue::from_value(&value);
+        let stored = StoredValue::plain(&value);
         retry_on_conflict!({
             let before = self.find_writable(principal, &secret_id).await?;
             if let Some(existing) = before.version(token) {

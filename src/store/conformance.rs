@@ -51,7 +51,7 @@ fn secret(region: &str, name: &str) -> Secret {
 }
 
 fn value(text: &str) -> StoredValue {
-    StoredValue::from_value(&SecretValue::String(SecretString::new(text.into())))
+    StoredValue::plain(&SecretValue::String(SecretString::new(text.into())))
 }
 
 fn with_version(mut secret: Secret, version_id: &str) -> Secret {
@@ -100,6 +100,7 @@ async fn save(
             secret: after,
             changes: &changes,
             new_values: values,
+            rewrapped: &[],
             overwritten: &[],
         })
         .await
@@ -602,6 +603,7 @@ pub async fn replicas_follow_their_primary(store: Arc<dyn Store>) {
                 secret: &after,
                 changes: &changes,
                 new_values: &[],
+                rewrapped: &[],
                 overwritten: &[],
             },
             &promoted,
@@ -836,6 +838,7 @@ pub async fn replicas_overwrite_only_what_was_seen(store: Arc<dyn Store>) {
             secret: &after,
             changes: &VersionChanges::default(),
             new_values: &[],
+            rewrapped: &[],
             overwritten: &[(occupant.id, occupant.revision + 1)],
         })
         .await;
@@ -845,6 +848,7 @@ pub async fn replicas_overwrite_only_what_was_seen(store: Arc<dyn Store>) {
             secret: &after,
             changes: &VersionChanges::default(),
             new_values: &[],
+            rewrapped: &[],
             overwritten: &[(occupant.id, occupant.revision)],
         })
         .await
@@ -881,6 +885,7 @@ pub async fn promotion_replaces_the_replica_with_a_secret(store: Arc<dyn Store>)
                 secret: &without,
                 changes: &VersionChanges::default(),
                 new_values: &[],
+                rewrapped: &[],
                 overwritten: &[],
             },
             &promoted,

@@ -15,6 +15,7 @@ use async_trait::async_trait;
 
 use crate::clock::Timestamp;
 use crate::crypto::{SecretValue, ValueKind};
+use crate::service::kms::model::{KmsAlias, KmsKeyRecord};
 use crate::service::model::{Scope, Secret, SecretId, VersionChanges};
 
 pub mod postgres;
@@ -23,16 +24,30 @@ pub mod sqlite;
 #[cfg(test)]
 mod conformance;
 
-/// A value as the store keeps it.
+/// A value as the store keeps it: opaque bytes to the store.
 pub struct StoredValue {
     pub kind: ValueKind,
+    /// Whether `bytes` is a sealed record ([`crate::crypto::envelope::SealedValue`]). Values
+    /// written before encryption at rest existed are plaintext until they are sealed.
+    pub sealed: bool,
     pub bytes: zeroize::Zeroizing<Vec<u8>>,
 }
 
 impl StoredValue {
-    pub fn from_value(value: &SecretValue) -> StoredValue {
+    /// A sealed record of a value of kind `kind`.
+    pub fn sealed(kind: ValueKind, record: Vec<u8>) -> StoredValue {
+        StoredValue {
+            kind,
+            sealed: true,
+            bytes: zeroize::Zeroizing::new(record),
+        }
+    }
+
+    /// A value kept in the clear (only the store's own tests write these now).
+    pub fn plain(value: &SecretValue) -> StoredValue {
         StoredValue {
             kind: value.kind(),
+            sealed: false,
             bytes: zeroize::Zeroizing::new(value.as_bytes().to_vec()),
         }
     }
@@ -56,6 +71,9 @@ pub struct SecretWrite<'a> {
     pub changes: &'a VersionChanges,
     /// The values of the versions in `changes.added`.
     pub new_values: &'a [NewValue<'a>],
+    /// New stored forms of existing versions' values (re-encryption under another key: the
+    /// value itself never changes). Each replaces the stored bytes of its version.
+    pub rewrapped: &'a [NewValue<'a>],
     /// Other secrets (id, revision) deleted in the same transaction, before the replicas are
     /// written: the secrets a replica overwrites.
     pub overwritten: &'a [(SecretId, i64)],
@@ -104,6 +122,10 @@ pub enum StoreError {
     /// Another secret in the same account and region has this name.
     #[error("a secret with this name already exists")]
     NameTaken,
+    /// A KMS alias of this name already exists (creating one), or none does (updating one).
+    /// Creating a key with an alias that exists fails with this too, and creates nothing.
+    #[error("KMS alias conflict")]
+    AliasConflict,
     /// Another secret has this ARN (the random suffix collided).
     #[error("a secret with this ARN already exists")]
     ArnTaken,
@@ -190,4 +212,68 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
         lease: Duration,
     ) -> Result<bool, StoreError>;
+
+    // KMS keys and aliases.
+
+    /// Inserts a new key, and `alias` pointing at it in the same transaction. If the alias
+    /// exists already, nothing is written and the answer is [`StoreError::AliasConflict`]
+    /// (this is how concurrent first uses of the managed key agree on one key).
+    async fn create_kms_key(
+        &self,
+        key: &KmsKeyRecord,
+        alias: Option<&KmsAlias>,
+    ) -> Result<(), StoreError>;
+
+    /// A key by id, in any account and region (the caller checks the scope).
+    async fn load_kms_key(&self, id: uuid::Uuid) -> Result<Option<KmsKeyRecord>, StoreError>;
+
+    /// Saves a changed key if its revision is still `key.revision`, and bumps it; otherwise
+    /// [`StoreError::Conflict`].
+    async fn save_kms_key(&self, key: &KmsKeyRecord) -> Result<(), StoreError>;
+
+    /// Deletes a key and every alias pointing at it, if its revision is still `revision`.
+    async fn delete_kms_key(&self, id: uuid::Uuid, revision: i64) -> Result<(), StoreError>;
+
+    /// The keys of a scope in id order, after `after`, at most `limit`.
+    async fn list_kms_keys(
+        &self,
+        scope: &Scope,
+        after: Option<uuid::Uuid>,
+        limit: usize,
+    ) -> Result<Vec<KmsKeyRecord>, StoreError>;
+
+    /// Keys whose [`KmsKeyRecord::due_at`] is at or before `now` (any scope), at most `limit`.
+    async fn kms_keys_due(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<uuid::Uuid>, StoreError>;
+
+    async fn load_kms_alias(
+        &self,
+        scope: &Scope,
+        name: &str,
+    ) -> Result<Option<KmsAlias>, StoreError>;
+
+    /// Creates `alias` (`create`: [`StoreError::AliasConflict`] if the name exists) or points
+    /// an existing one at another key (`!create`: [`StoreError::AliasConflict`] if it does not
+    /// exist). A target key that no longer exists is [`StoreError::Conflict`].
+    async fn put_kms_alias(&self, alias: &KmsAlias, create: bool) -> Result<(), StoreError>;
+
+    /// Deletes an alias; `false` if there was none.
+    async fn delete_kms_alias(&self, scope: &Scope, name: &str) -> Result<bool, StoreError>;
+
+    /// The aliases of a scope in name order (only those of `key` if given), after `after`,
+    /// at most `limit`.
+    async fn list_kms_aliases(
+        &self,
+        scope: &Scope,
+        key: Option<uuid::Uuid>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<KmsAlias>, StoreError>;
+
+    /// ARNs of secrets (primaries, any scope) that still have versions stored in the clear,
+    /// from before encryption at rest; at most `limit`.
+    async fn secrets_with_plain_values(&self, limit: usize) -> Result<Vec<String>, StoreError>;
 }

@@ -44,7 +44,8 @@ use super::{
 };
 use crate::clock::Timestamp;
 use crate::crypto::ValueKind;
-use crate::service::model::{Deletion, ReplicaView, Secret, SecretId, Tag, Version};
+use crate::service::kms::model::{KmsAlias, KmsKeyRecord};
+use crate::service::model::{Deletion, ReplicaView, Scope, Secret, SecretId, Tag, Version};
 
 /// Schema migrations, applied in order at start; each runs once, in the transaction that
 /// records it in `schema_version`. Never edit a migration that has shipped: add a new one.
@@ -943,6 +944,7 @@ impl Store for PostgresStore {
                     let bytes: &[u8] = row.try_get(1)?;
                     Some(StoredValue {
                         kind,
+                        sealed: false,
                         bytes: Zeroizing::new(bytes.to_vec()),
                     })
                 }
@@ -1066,6 +1068,73 @@ impl Store for PostgresStore {
                 .await?
                 > 0
         })
+    }
+
+    async fn create_kms_key(
+        &self,
+        _key: &KmsKeyRecord,
+        _alias: Option<&KmsAlias>,
+    ) -> Result<(), StoreError> {
+        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+    }
+
+    async fn load_kms_key(&self, _id: uuid::Uuid) -> Result<Option<KmsKeyRecord>, StoreError> {
+        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+    }
+
+    async fn save_kms_key(&self, _key: &KmsKeyRecord) -> Result<(), StoreError> {
+        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+    }
+
+    async fn delete_kms_key(&self, _id: uuid::Uuid, _revision: i64) -> Result<(), StoreError> {
+        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+    }
+
+    async fn list_kms_keys(
+        &self,
+        _scope: &Scope,
+        _after: Option<uuid::Uuid>,
+        _limit: usize,
+    ) -> Result<Vec<KmsKeyRecord>, StoreError> {
+        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+    }
+
+    async fn kms_keys_due(
+        &self,
+        _now: Timestamp,
+        _limit: usize,
+    ) -> Result<Vec<uuid::Uuid>, StoreError> {
+        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+    }
+
+    async fn load_kms_alias(
+        &self,
+        _scope: &Scope,
+        _name: &str,
+    ) -> Result<Option<KmsAlias>, StoreError> {
+        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+    }
+
+    async fn put_kms_alias(&self, _alias: &KmsAlias, _create: bool) -> Result<(), StoreError> {
+        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+    }
+
+    async fn delete_kms_alias(&self, _scope: &Scope, _name: &str) -> Result<bool, StoreError> {
+        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+    }
+
+    async fn list_kms_aliases(
+        &self,
+        _scope: &Scope,
+        _key: Option<uuid::Uuid>,
+        _after: Option<&str>,
+        _limit: usize,
+    ) -> Result<Vec<KmsAlias>, StoreError> {
+        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+    }
+
+    async fn secrets_with_plain_values(&self, _limit: usize) -> Result<Vec<String>, StoreError> {
+        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
     }
 }
 

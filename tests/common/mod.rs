@@ -57,7 +57,11 @@ impl TestServer {
 
     pub async fn start_with(store: Arc<dyn Store>) -> TestServer {
         let clock = ManualClock::starting_now();
-        let service = Arc::new(Service::new(store, clock.clone()));
+        let service = Arc::new(Service::new(
+            store,
+            clock.clone(),
+            coffer::crypto::keys::RootKey::generate().expect("root key"),
+        ));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
         let address = listener.local_addr().expect("local address");
         let state = AppState {

@@ -7,6 +7,9 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+/// The root key of test nodes on PostgreSQL (base64 of 32 bytes; for tests only).
+pub const TEST_ROOT_KEY: &str = "dGVzdC1vbmx5LXJvb3Qta2V5LW5vdC1hLXNlY3JldCE=";
+
 pub struct CofferProcess {
     child: Child,
     pub endpoint: String,
@@ -26,7 +29,13 @@ impl CofferProcess {
     }
 
     fn spawn(extra: &[&str], level: &str, stderr: Stdio) -> CofferProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_coffer"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_coffer"));
+        command.env_remove("COFFER_ROOT_KEY");
+        // Nodes sharing a PostgreSQL database share a root key; the tests' is this one.
+        if extra.contains(&"--database-url") {
+            command.env("COFFER_ROOT_KEY", TEST_ROOT_KEY);
+        }
+        let mut child = command
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
             .env("RUST_LOG", level)
