@@ -28,6 +28,7 @@ pub enum ErrorCode {
     UnknownOperationException,
     MissingAuthenticationTokenException,
     IncompleteSignatureException,
+    AccessDeniedException,
 }
 
 impl ErrorCode {
@@ -50,6 +51,7 @@ impl ErrorCode {
             ErrorCode::UnknownOperationException => "UnknownOperationException",
             ErrorCode::MissingAuthenticationTokenException => "MissingAuthenticationTokenException",
             ErrorCode::IncompleteSignatureException => "IncompleteSignatureException",
+            ErrorCode::AccessDeniedException => "AccessDeniedException",
         }
     }
 
@@ -62,6 +64,7 @@ impl ErrorCode {
                 | ErrorCode::UnknownOperationException
                 | ErrorCode::MissingAuthenticationTokenException
                 | ErrorCode::IncompleteSignatureException
+                | ErrorCode::AccessDeniedException
         )
     }
 
