@@ -224,6 +224,14 @@ async fn serve(config: Config) -> Result<(), String> {
         .check_root_key()
         .await
         .map_err(|error| error.to_string())?;
+    // Values written before encryption at rest existed are sealed before anything is served.
+    let sealed = service
+        .seal_plain_values()
+        .await
+        .map_err(|error| format!("cannot seal the values stored in the clear: {error:?}"))?;
+    if sealed > 0 {
+        tracing::info!(sealed, "sealed the values stored before encryption at rest");
+    }
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", config.listen))?;

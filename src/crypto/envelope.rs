@@ -190,6 +190,12 @@ impl KmsKey {
         self.key_ref
     }
 
+    /// The material itself, for tests that look for it where it must not be.
+    #[cfg(test)]
+    pub(crate) fn material(&self) -> &KeyMaterial {
+        &self.material
+    }
+
     fn wrap_context(key_ref: KeyRef) -> Vec<u8> {
         let mut context = Vec::with_capacity(MATERIAL_WRAP_LABEL.len() + 20);
         context.extend_from_slice(MATERIAL_WRAP_LABEL);
@@ -372,6 +378,12 @@ impl SealedValue {
     /// The KMS key and material version that wrap this value's data key: load that one to open.
     pub fn key_ref(&self) -> KeyRef {
         self.data_key.key_ref
+    }
+
+    /// The wrapped data key, for tests that unwrap it to look for it where it must not be.
+    #[cfg(test)]
+    pub(crate) fn data_key(&self) -> &KmsBlob {
+        &self.data_key
     }
 
     pub fn encode(&self) -> Vec<u8> {

@@ -7,6 +7,7 @@
 //! committed state, whichever process committed it.
 
 mod background;
+mod encryption;
 pub mod kms;
 mod listing;
 pub mod model;

@@ -183,24 +183,32 @@ impl Service {
             let before = primary.clone();
             let replica = primary.replica(&view.region).cloned();
             primary.replicas.retain(|r| r.region != view.region);
-            // The replica becomes a secret of its own, with copies of every version.
+            // The replica becomes a secret of its own, with copies of every version, sealed
+            // for its own ARN under its own region's key.
+            let promoted_scope = Scope {
+                account_id: before.scope.account_id.clone(),
+                region: view.region.clone(),
+            };
+            let promoted_key_id = replica.as_ref().and_then(|r| r.kms_key_id.clone());
+            let key = self
+                .encryption_key(&promoted_scope, promoted_key_id.as_deref())
+                .await?;
             let mut values: Vec<(String, StoredValue)> = Vec::new();
             for version in &before.versions {
-                if let Some(value) = self.store.load_value(before.id, &version.id).await? {
-                    values.push((version.id.clone(), value));
+                if let Some(stored) = self.store.load_value(before.id, &version.id).await? {
+                    let value = self.open_value(&before.arn, &version.id, stored).await?;
+                    let sealed = self.seal_value(&key, &view.arn, &version.id, &value)?;
+                    values.push((version.id.clone(), sealed));
                 }
             }
             let promoted = Secret {
                 id: 0,
                 revision: 0,
-                scope: Scope {
-                    account_id: before.scope.account_id.clone(),
-                    region: view.region.clone(),
-                },
+                scope: promoted_scope,
                 name: before.name.clone(),
                 arn: view.arn.clone(),
                 description: before.description.clone(),
-                kms_key_id: replica.as_ref().and_then(|r| r.kms_key_id.clone()),
+                kms_key_id: promoted_key_id.clone(),
                 secret_type: before.secret_type.clone(),
                 tags: before.tags.clone(),
                 created_at: before.created_at,
@@ -217,6 +225,7 @@ impl Service {
                     .filter(|version| values.iter().any(|(id, _)| id == &version.id))
                     .map(|version| Version {
                         last_accessed_day: None,
+                        kms_key_id: promoted_key_id.clone(),
                         ..version.clone()
                     })
                     .collect(),

@@ -178,12 +178,26 @@ impl Service {
             let version = Version::new(token, now, secret.kms_key_id.clone());
             secret.add_version(version, &[AWSCURRENT.to_owned()], now)?;
         }
-        let stored = value.as_ref().map(StoredValue::plain);
+        // A key named explicitly must be usable even before there is a value to seal.
+        let key = match (&value, &secret.kms_key_id) {
+            (None, None) => None,
+            _ => Some(
+                self.encryption_key(scope, secret.kms_key_id.as_deref())
+                    .await?,
+            ),
+        };
         loop {
             let plan = self
                 .plan_replicas(scope, &name, &[], &replica_regions, force_overwrite)
                 .await?;
             secret.replicas = plan.replicas;
+            // Sealed for this ARN (which changes if its random suffix collided).
+            let stored = match (&key, &token, &value) {
+                (Some(key), Some(token), Some(value)) => {
+                    Some(self.seal_value(key, &secret.arn, token, value)?)
+                }
+                _ => None,
+            };
             let values = new_values(token.as_deref(), stored.as_ref());
             match self.store.create(&secret, &values, &plan.overwritten).await {
                 Ok(_) => break,
@@ -262,7 +276,6 @@ impl Service {
         let secret_id = checked_secret_id(input.secret_id)?;
         let value = incoming_value(input.secret_string, input.secret_binary)?;
         let token = token_for_value(value.as_ref(), input.client_request_token.as_ref())?;
-        let stored = value.as_ref().map(StoredValue::plain);
         let kms_key_id = input.kms_key_id.map(kms_key_reference);
         retry_on_conflict!({
             let before = self.find_writable(principal, &secret_id).await?;
@@ -296,10 +309,39 @@ impl Service {
                 secret.add_version(version, &[AWSCURRENT.to_owned()], now)?;
                 reschedule_rotation(&mut secret, now);
             }
-            if secret != before {
+            let key = match (&value, &kms_key_id) {
+                (None, None) => None,
+                _ => Some(
+                    self.encryption_key(&secret.scope, secret.kms_key_id.as_deref())
+                        .await?,
+                ),
+            };
+            let stored = match (&key, &token, &value) {
+                (Some(key), Some(token), Some(value)) => {
+                    Some(self.seal_value(key, &secret.arn, token, value)?)
+                }
+                _ => None,
+            };
+            // A new KmsKeyId takes the labelled versions along (their data keys are
+            // re-wrapped under it); older versions stay readable under their own keys.
+            let rewrapped = match (&key, &kms_key_id) {
+                (Some(key), Some(_)) => {
+                    self.rewrap_labelled(&mut secret, key, token.as_deref())
+                        .await?
+                }
+                _ => Vec::new(),
+            };
+            if secret != before || !rewrapped.is_empty() {
                 secret.last_changed_at = now;
                 let values = new_values(token.as_deref(), stored.as_ref());
-                if !self.save(&before, &secret, &values).await? {
+                let rewrapped: Vec<NewValue<'_>> = rewrapped
+                    .iter()
+                    .map(|(version_id, value)| NewValue { version_id, value })
+                    .collect();
+                if !self
+                    .save_replacing(&before, &secret, &values, &rewrapped, &[])
+                    .await?
+                {
                     return Ok(Attempt::Lost);
                 }
             }

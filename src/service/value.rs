@@ -12,7 +12,7 @@ use crate::protocol::types::{
     UpdateSecretVersionStageInput, UpdateSecretVersionStageOutput,
 };
 use crate::protocol::{ApiError, ErrorCode};
-use crate::store::{NewValue, StoredValue};
+use crate::store::NewValue;
 
 /// What ListSecretVersionIds shows as the key of a version under the managed key.
 const DEFAULT_KEY_LABEL: &str = "DefaultEncryptionKey";
@@ -47,8 +47,9 @@ pub(super) async fn same_value(
     let Some(stored) = service.store.load_value(secret.id, version_id).await? else {
         return Ok(false);
     };
-    let existing =
-        SecretValue::from_stored(stored.kind, stored.bytes.to_vec()).map_err(ApiError::internal)?;
+    // Compared in the clear, as AWS compares: the stored form is sealed under a fresh data
+    // key, so equal values never have equal records.
+    let existing = service.open_value(&secret.arn, version_id, stored).await?;
     Ok(existing == *value)
 }
 
@@ -97,9 +98,8 @@ impl Service {
                 ),
             ));
         };
+        let value = self.open_value(&secret.arn, &version.id, stored).await?;
         self.record_access(secret, version).await;
-        let value = SecretValue::from_stored(stored.kind, stored.bytes.to_vec())
-            .map_err(ApiError::internal)?;
         let (secret_string, secret_binary) = match value {
             SecretValue::String(string) => (Some(string), None),
             SecretValue::Binary(binary) => (None, Some(binary)),
@@ -159,7 +159,6 @@ impl Service {
         let stages = input
             .version_stages
             .unwrap_or_else(|| vec![AWSCURRENT.to_owned()]);
-        let stored = StoredValue::plain(&value);
         retry_on_conflict!({
             let before = self.find_writable(principal, &secret_id).await?;
             if let Some(existing) = before.version(token) {
@@ -186,6 +185,10 @@ impl Service {
                 super::secret::reschedule_rotation(&mut secret, now);
             }
             secret.last_changed_at = now;
+            let key = self
+                .encryption_key(&secret.scope, secret.kms_key_id.as_deref())
+                .await?;
+            let stored = self.seal_value(&key, &secret.arn, token, &value)?;
             let new_value = [NewValue {
                 version_id: token,
                 value: &stored,
