@@ -202,9 +202,35 @@ mod tests {
                 url: DatabaseUrl::new(url),
                 pool_size,
             },
+            root_key: RootKeyConfig::Env,
             ..config("123456789012", 60)
         }
         .validate()
+    }
+
+    #[test]
+    fn nodes_on_postgres_are_given_their_root_key() {
+        let config = Config {
+            storage: Storage::Postgres {
+                url: DatabaseUrl::new("postgres://coffer@db/coffer"),
+                pool_size: 4,
+            },
+            ..config("123456789012", 60)
+        };
+        assert_eq!(
+            config.clone().validate().err(),
+            Some(ConfigError::RootKeyForPostgres)
+        );
+        for root_key in [RootKeyConfig::Env, RootKeyConfig::File("/keys/root.key".into())] {
+            assert!(
+                Config {
+                    root_key,
+                    ..config.clone()
+                }
+                .validate()
+                .is_ok()
+            );
+        }
     }
 
     #[test]

@@ -312,6 +312,7 @@ mod tests {
         for (i, name) in names.iter().enumerate() {
             let input = CreateSecretInput {
                 name: Some(name.clone()),
+                client_request_token: Some(uuid::Uuid::new_v4().to_string()),
                 secret_string: (i % 2 == 0).then(|| SecretString::new(format!("value {i}"))),
                 secret_binary: (i % 2 == 1).then(|| SecretBytes::new(vec![i as u8; 64])),
                 ..Default::default()
