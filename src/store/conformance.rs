@@ -1113,6 +1113,45 @@ pub async fn kms_key_creation_with_a_taken_alias_writes_nothing(store: Arc<dyn S
     assert!(load_key(&*store, 3).await.is_some());
 }
 
+/// Concurrent creations of keys under one alias (first uses of the managed key) agree: one
+/// key is created, the others write nothing.
+pub async fn racing_kms_key_creations_agree_on_one_key(store: Arc<dyn Store>) {
+    let mut tasks = Vec::new();
+    for n in 1..=16u128 {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            let alias = kms_alias("us-east-1", "alias/aws/secretsmanager", n);
+            store
+                .create_kms_key(&kms_key("us-east-1", n), Some(&alias))
+                .await
+                .map(|()| n)
+        }));
+    }
+    let mut winners = Vec::new();
+    for task in tasks {
+        match task.await {
+            Ok(Ok(n)) => winners.push(n),
+            Ok(Err(StoreError::AliasConflict)) => {}
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let keys = store
+        .list_kms_keys(&scope("us-east-1"), None, 100)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        keys.iter().map(|key| key.id).collect::<Vec<_>>(),
+        [Uuid::from_u128(winners[0])],
+        "the losers wrote nothing"
+    );
+    let alias = store
+        .load_kms_alias(&scope("us-east-1"), "alias/aws/secretsmanager")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(alias.map(|a| a.key_id), Some(Uuid::from_u128(winners[0])));
+}
+
 /// Aliases are created once, repointed only if they exist, only at keys that exist.
 pub async fn kms_aliases_are_created_and_repointed(store: Arc<dyn Store>) {
     create_key(&*store, &kms_key("us-east-1", 1), None).await;
@@ -1670,6 +1709,7 @@ macro_rules! conformance_tests {
             promotion_replaces_the_replica_with_a_secret,
             kms_keys_round_trip_and_are_compare_and_swap,
             kms_key_creation_with_a_taken_alias_writes_nothing,
+            racing_kms_key_creations_agree_on_one_key,
             kms_aliases_are_created_and_repointed,
             kms_listings_page_in_order,
             kms_keys_come_due,

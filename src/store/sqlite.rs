@@ -1690,6 +1690,59 @@ mod tests {
         ));
     }
 
+    /// Values stored before migration 4 read as not sealed, and are found as plain.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn values_from_before_migration_4_read_as_plain() {
+        use crate::store::Store;
+        let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("{error}"));
+        let path = dir.path().join("coffer.db");
+        {
+            let connection =
+                rusqlite::Connection::open(&path).unwrap_or_else(|error| panic!("{error}"));
+            connection
+                .execute_batch(
+                    "CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at INTEGER NOT NULL)",
+                )
+                .unwrap_or_else(|error| panic!("{error}"));
+            for (version, migration) in (1..=3).zip(&super::MIGRATIONS[..3]) {
+                connection
+                    .execute_batch(migration)
+                    .unwrap_or_else(|error| panic!("{error}"));
+                connection
+                    .execute(
+                        "INSERT INTO schema_version (version, applied_at) VALUES (?1, 0)",
+                        [version],
+                    )
+                    .unwrap_or_else(|error| panic!("{error}"));
+            }
+            connection
+                .execute_batch(
+                    "INSERT INTO secrets (id, account_id, region, name, arn, revision, tags,
+                         created_at, last_changed_at)
+                     VALUES (7, '123456789012', 'us-east-1', 'old', 'arn:old', 1, 'null', 0, 0);
+                     INSERT INTO versions (secret_id, version_id, ordinal, created_at, stages,
+                         value_kind, value)
+                     VALUES (7, 'v1', 1, 0, '[\"AWSCURRENT\"]', 0, x'6f6c64');",
+                )
+                .unwrap_or_else(|error| panic!("{error}"));
+        }
+        let store = super::SqliteStore::open(&path).unwrap_or_else(|error| panic!("{error}"));
+        let value = store
+            .load_value(7, "v1")
+            .await
+            .unwrap_or_else(|error| panic!("{error}"))
+            .unwrap_or_else(|| panic!("the old value is gone"));
+        assert!(!value.sealed);
+        assert_eq!(&value.bytes[..], b"old");
+        assert_eq!(
+            store
+                .secrets_with_plain_values(10)
+                .await
+                .unwrap_or_else(|error| panic!("{error}")),
+            ["arn:old"]
+        );
+    }
+
     mod on_disk {
         crate::store::conformance::conformance_tests!({
             let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("{error}"));
