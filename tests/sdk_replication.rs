@@ -1191,6 +1191,7 @@ async fn stop_replication_promotes_the_replica_to_a_secret_of_its_own() {
     let client = server.client();
     let east2 = server.client_in(EAST2);
     let west2 = server.client_in(WEST2);
+    server.kms_key_with_alias(WEST2, "alias/west").await;
     let created = client
         .create_secret()
         .name("s")

@@ -178,6 +178,9 @@ impl Service {
             let Some(stored) = self.store.load_value(secret.id, &version_id).await? else {
                 continue;
             };
+            if let Some(version) = secret.versions.iter_mut().find(|v| v.id == version_id) {
+                version.kms_key_id = secret.kms_key_id.clone();
+            }
             let context = secret_version_context(&secret.arn, &version_id);
             let record = if stored.sealed {
                 let sealed = SealedValue::decode(&stored.bytes).map_err(opening_failed)?;
@@ -199,9 +202,6 @@ impl Service {
                     .map_err(sealing_failed)?
                     .encode()
             };
-            if let Some(version) = secret.versions.iter_mut().find(|v| v.id == version_id) {
-                version.kms_key_id = secret.kms_key_id.clone();
-            }
             rewrapped.push((version_id, StoredValue::sealed(stored.kind, record)));
         }
         Ok(rewrapped)

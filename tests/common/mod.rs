@@ -89,6 +89,35 @@ impl TestServer {
         sdk_client(&self.endpoint, region)
     }
 
+    /// Creates a customer managed KMS key in `region` of the test account, with the alias
+    /// `alias` (through the service's keyring, as the KMS API does); returns the key id.
+    pub async fn kms_key_with_alias(&self, region: &str, alias: &str) -> String {
+        use coffer::service::kms::model::{KeyManager, KmsAlias};
+        let scope = coffer::service::model::Scope {
+            account_id: ACCOUNT_ID.to_owned(),
+            region: region.to_owned(),
+        };
+        let keyring = self.service.keyring();
+        let record = keyring
+            .new_key(&scope, format!("test key {alias}"), KeyManager::Customer, None)
+            .expect("new key material");
+        let now = self.clock.now();
+        let alias = KmsAlias {
+            account_id: ACCOUNT_ID.to_owned(),
+            region: region.to_owned(),
+            name: alias.to_owned(),
+            key_id: record.id,
+            created_at: now,
+            updated_at: now,
+        };
+        keyring
+            .store()
+            .create_kms_key(&record, Some(&alias))
+            .await
+            .expect("store the key and its alias");
+        record.id.to_string()
+    }
+
     pub fn now(&self) -> Timestamp {
         self.clock.now()
     }
