@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use uuid::Uuid;
+
 use std::time::Duration;
 
 use super::{
@@ -11,6 +13,7 @@ use super::{
 };
 use crate::clock::Timestamp;
 use crate::crypto::{SecretString, SecretValue, ValueKind};
+use crate::service::kms::model::{KeyManager, KeyState, KmsAlias, KmsKeyRecord, MaterialRecord};
 use crate::service::model::{
     AWSCURRENT, Deletion, Replica, ReplicaStatus, Scope, Secret, Tag, Version, VersionChanges,
 };
@@ -908,6 +911,779 @@ pub async fn promotion_replaces_the_replica_with_a_secret(store: Arc<dyn Store>)
     assert_eq!(primary.map(|p| p.replicas.len()), Some(0));
 }
 
+// KMS keys and aliases, and the stored form of values (sealed or not, rewrapped).
+
+fn kms_key(region: &str, id: u128) -> KmsKeyRecord {
+    KmsKeyRecord {
+        id: Uuid::from_u128(id),
+        account_id: "123456789012".into(),
+        region: region.into(),
+        revision: 0,
+        created_at: T0,
+        description: format!("key {id:x}"),
+        state: KeyState::Enabled,
+        deletion_at: None,
+        pending_window_days: None,
+        manager: KeyManager::Customer,
+        policy: r#"{"Version":"2012-10-17"}"#.into(),
+        rotation_period_days: Some(90),
+        next_rotation_at: None,
+        on_demand_rotation_at: Some(T0.plus_days(1)),
+        materials: vec![
+            MaterialRecord {
+                version: 1,
+                created_at: T0,
+                wrapped: vec![0, 1, 2, 255, 254, 0],
+                on_demand: false,
+            },
+            MaterialRecord {
+                version: 2,
+                created_at: T0.plus_days(1),
+                wrapped: (0..=255).collect(),
+                on_demand: true,
+            },
+        ],
+        tags: vec![
+            ("team".into(), "core".into()),
+            ("empty".into(), String::new()),
+        ],
+    }
+}
+
+fn kms_alias(region: &str, name: &str, key: u128) -> KmsAlias {
+    KmsAlias {
+        account_id: "123456789012".into(),
+        region: region.into(),
+        name: name.into(),
+        key_id: Uuid::from_u128(key),
+        created_at: T0,
+        updated_at: T0,
+    }
+}
+
+async fn load_key(store: &dyn Store, id: u128) -> Option<KmsKeyRecord> {
+    store
+        .load_kms_key(Uuid::from_u128(id))
+        .await
+        .unwrap_or_else(|e| panic!("load_kms_key: {e}"))
+}
+
+async fn create_key(store: &dyn Store, key: &KmsKeyRecord, alias: Option<&KmsAlias>) {
+    store
+        .create_kms_key(key, alias)
+        .await
+        .unwrap_or_else(|e| panic!("create_kms_key: {e}"));
+}
+
+/// A key loads back as it was created (revision 1), saves are compare-and-swap on the
+/// revision, and a delete takes the key's aliases with it.
+pub async fn kms_keys_round_trip_and_are_compare_and_swap(store: Arc<dyn Store>) {
+    let key = kms_key("us-east-1", 0xabc);
+    let alias = kms_alias("us-east-1", "alias/first", 0xabc);
+    create_key(&*store, &key, Some(&alias)).await;
+    let loaded = load_key(&*store, 0xabc)
+        .await
+        .unwrap_or_else(|| panic!("created key not found"));
+    let mut expected = key.clone();
+    expected.revision = 1;
+    assert_eq!(loaded, expected);
+    assert_eq!(loaded.materials[1].wrapped, (0..=255).collect::<Vec<u8>>());
+    assert!(load_key(&*store, 0xabd).await.is_none());
+    assert_eq!(
+        store
+            .load_kms_alias(&scope("us-east-1"), "alias/first")
+            .await
+            .unwrap_or_else(|e| panic!("{e}")),
+        Some(alias.clone())
+    );
+
+    let mut changed = loaded.clone();
+    changed.state = KeyState::Disabled;
+    changed.description = "changed".into();
+    changed.materials.push(MaterialRecord {
+        version: 3,
+        created_at: T0.plus_days(2),
+        wrapped: vec![9; 40],
+        on_demand: false,
+    });
+    store
+        .save_kms_key(&changed)
+        .await
+        .unwrap_or_else(|e| panic!("save_kms_key: {e}"));
+    // A second save from the same revision loses.
+    let mut stale = loaded.clone();
+    stale.description = "stale".into();
+    assert!(matches!(
+        store.save_kms_key(&stale).await,
+        Err(StoreError::Conflict)
+    ));
+    let reloaded = load_key(&*store, 0xabc)
+        .await
+        .unwrap_or_else(|| panic!("saved key not found"));
+    let mut expected = changed.clone();
+    expected.revision = 2;
+    assert_eq!(reloaded, expected);
+    // Saving a key that does not exist is a conflict too.
+    assert!(matches!(
+        store.save_kms_key(&kms_key("us-east-1", 0xdef)).await,
+        Err(StoreError::Conflict)
+    ));
+    assert!(load_key(&*store, 0xdef).await.is_none());
+
+    // Deletes are compare-and-swap, and remove the aliases of the key (only those).
+    create_key(
+        &*store,
+        &kms_key("us-east-1", 0x123),
+        Some(&kms_alias("us-east-1", "alias/other", 0x123)),
+    )
+    .await;
+    store
+        .put_kms_alias(&kms_alias("us-east-1", "alias/second", 0xabc), true)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let id = Uuid::from_u128(0xabc);
+    assert!(matches!(
+        store.delete_kms_key(id, 1).await,
+        Err(StoreError::Conflict)
+    ));
+    assert!(load_key(&*store, 0xabc).await.is_some());
+    store
+        .delete_kms_key(id, 2)
+        .await
+        .unwrap_or_else(|e| panic!("delete_kms_key: {e}"));
+    assert!(load_key(&*store, 0xabc).await.is_none());
+    assert!(matches!(
+        store.delete_kms_key(id, 2).await,
+        Err(StoreError::Conflict)
+    ));
+    let names: Vec<String> = store
+        .list_kms_aliases(&scope("us-east-1"), None, None, 100)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .map(|alias| alias.name)
+        .collect();
+    assert_eq!(names, ["alias/other"]);
+    assert!(
+        store
+            .load_kms_alias(&scope("us-east-1"), "alias/first")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .is_none()
+    );
+}
+
+/// Creating a key with an alias that exists creates nothing: concurrent first uses of a
+/// managed key agree on one key this way.
+pub async fn kms_key_creation_with_a_taken_alias_writes_nothing(store: Arc<dyn Store>) {
+    let alias = kms_alias("us-east-1", "alias/aws/secretsmanager", 1);
+    create_key(&*store, &kms_key("us-east-1", 1), Some(&alias)).await;
+    let mut second = alias.clone();
+    second.key_id = Uuid::from_u128(2);
+    assert!(matches!(
+        store
+            .create_kms_key(&kms_key("us-east-1", 2), Some(&second))
+            .await,
+        Err(StoreError::AliasConflict)
+    ));
+    assert!(load_key(&*store, 2).await.is_none());
+    let ids: Vec<Uuid> = store
+        .list_kms_keys(&scope("us-east-1"), None, 10)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .map(|key| key.id)
+        .collect();
+    assert_eq!(ids, [Uuid::from_u128(1)]);
+    assert_eq!(
+        store
+            .load_kms_alias(&scope("us-east-1"), &alias.name)
+            .await
+            .unwrap_or_else(|e| panic!("{e}")),
+        Some(alias.clone())
+    );
+    // The same name in another region is another alias; a key without an alias is fine.
+    create_key(
+        &*store,
+        &kms_key("eu-west-1", 2),
+        Some(&kms_alias("eu-west-1", "alias/aws/secretsmanager", 2)),
+    )
+    .await;
+    create_key(&*store, &kms_key("us-east-1", 3), None).await;
+    assert!(load_key(&*store, 3).await.is_some());
+}
+
+/// Concurrent creations of keys under one alias (first uses of the managed key) agree: one
+/// key is created, the others write nothing.
+pub async fn racing_kms_key_creations_agree_on_one_key(store: Arc<dyn Store>) {
+    let mut tasks = Vec::new();
+    for n in 1..=16u128 {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            let alias = kms_alias("us-east-1", "alias/aws/secretsmanager", n);
+            store
+                .create_kms_key(&kms_key("us-east-1", n), Some(&alias))
+                .await
+                .map(|()| n)
+        }));
+    }
+    let mut winners = Vec::new();
+    for task in tasks {
+        match task.await {
+            Ok(Ok(n)) => winners.push(n),
+            Ok(Err(StoreError::AliasConflict)) => {}
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let keys = store
+        .list_kms_keys(&scope("us-east-1"), None, 100)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        keys.iter().map(|key| key.id).collect::<Vec<_>>(),
+        [Uuid::from_u128(winners[0])],
+        "the losers wrote nothing"
+    );
+    let alias = store
+        .load_kms_alias(&scope("us-east-1"), "alias/aws/secretsmanager")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(alias.map(|a| a.key_id), Some(Uuid::from_u128(winners[0])));
+}
+
+/// Aliases are created once, repointed only if they exist, only at keys that exist.
+pub async fn kms_aliases_are_created_and_repointed(store: Arc<dyn Store>) {
+    create_key(&*store, &kms_key("us-east-1", 1), None).await;
+    create_key(&*store, &kms_key("us-east-1", 2), None).await;
+    let alias = kms_alias("us-east-1", "alias/app", 1);
+    store
+        .put_kms_alias(&alias, true)
+        .await
+        .unwrap_or_else(|e| panic!("create alias: {e}"));
+    assert!(matches!(
+        store
+            .put_kms_alias(&kms_alias("us-east-1", "alias/app", 2), true)
+            .await,
+        Err(StoreError::AliasConflict)
+    ));
+    assert!(matches!(
+        store
+            .put_kms_alias(&kms_alias("us-east-1", "alias/missing", 2), false)
+            .await,
+        Err(StoreError::AliasConflict)
+    ));
+    assert!(
+        store
+            .load_kms_alias(&scope("us-east-1"), "alias/missing")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .is_none()
+    );
+    // A target key that does not exist.
+    assert!(matches!(
+        store
+            .put_kms_alias(&kms_alias("us-east-1", "alias/nokey", 9), true)
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    assert!(matches!(
+        store
+            .put_kms_alias(&kms_alias("us-east-1", "alias/app", 9), false)
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    assert!(
+        store
+            .load_kms_alias(&scope("us-east-1"), "alias/nokey")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .is_none()
+    );
+    let mut repointed = alias.clone();
+    repointed.key_id = Uuid::from_u128(2);
+    repointed.created_at = T0.plus_days(5);
+    repointed.updated_at = T0.plus_days(7);
+    store
+        .put_kms_alias(&repointed, false)
+        .await
+        .unwrap_or_else(|e| panic!("update alias: {e}"));
+    let loaded = store
+        .load_kms_alias(&scope("us-east-1"), "alias/app")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("alias vanished"));
+    assert_eq!(loaded.key_id, Uuid::from_u128(2));
+    assert_eq!(loaded.updated_at, T0.plus_days(7));
+    // Updating keeps the creation date.
+    assert_eq!(loaded.created_at, T0);
+    // Aliases are per account and region.
+    assert!(
+        store
+            .load_kms_alias(&scope("eu-west-1"), "alias/app")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .is_none()
+    );
+    assert!(
+        !store
+            .delete_kms_alias(&scope("eu-west-1"), "alias/app")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    );
+    assert!(
+        store
+            .delete_kms_alias(&scope("us-east-1"), "alias/app")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    );
+    assert!(
+        !store
+            .delete_kms_alias(&scope("us-east-1"), "alias/app")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    );
+    assert!(load_key(&*store, 2).await.is_some());
+}
+
+/// Keys list in id order (as text) and aliases in name order, per account and region, page
+/// after page.
+pub async fn kms_listings_page_in_order(store: Arc<dyn Store>) {
+    // Ids whose text order differs from their numeric order.
+    let ids: [u128; 5] = [
+        0xf000_0000_0000_0000_0000_0000_0000_0001,
+        0x1,
+        0xa000_0000_0000_0000_0000_0000_0000_0000,
+        0x0000_0000_0000_0000_b000_0000_0000_0000,
+        0x0000_0000_0000_0000_0000_0000_0000_0fff,
+    ];
+    for id in ids {
+        create_key(&*store, &kms_key("us-east-1", id), None).await;
+    }
+    create_key(&*store, &kms_key("eu-west-1", 0x77), None).await;
+    let mut elsewhere = kms_key("us-east-1", 0x78);
+    elsewhere.account_id = "210987654321".into();
+    create_key(&*store, &elsewhere, None).await;
+
+    let mut expected: Vec<Uuid> = ids.iter().map(|id| Uuid::from_u128(*id)).collect();
+    expected.sort_by_key(|id| id.to_string());
+    let mut listed = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .list_kms_keys(&scope("us-east-1"), after, 2)
+            .await
+            .unwrap_or_else(|e| panic!("list_kms_keys: {e}"));
+        assert!(page.len() <= 2);
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        assert!(page.iter().all(|key| key.revision == 1));
+        listed.extend(page.into_iter().map(|key| key.id));
+    }
+    assert_eq!(listed, expected);
+    let other_region = store
+        .list_kms_keys(&scope("eu-west-1"), None, 10)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(other_region, {
+        let mut key = kms_key("eu-west-1", 0x77);
+        key.revision = 1;
+        vec![key]
+    });
+
+    let names = [
+        "alias/b",
+        "alias/a",
+        "alias/B",
+        "alias/c-1",
+        "alias/c",
+        "alias/é",
+    ];
+    for (index, name) in names.iter().enumerate() {
+        let key = if index % 2 == 0 { ids[0] } else { ids[1] };
+        store
+            .put_kms_alias(&kms_alias("us-east-1", name, key), true)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    store
+        .put_kms_alias(&kms_alias("eu-west-1", "alias/a", 0x77), true)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut elsewhere_alias = kms_alias("us-east-1", "alias/a", 0x78);
+    elsewhere_alias.account_id = "210987654321".into();
+    store
+        .put_kms_alias(&elsewhere_alias, true)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    async fn all_aliases(store: &dyn Store, key: Option<Uuid>) -> Vec<String> {
+        let mut listed = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = store
+                .list_kms_aliases(&scope("us-east-1"), key, after.as_deref(), 2)
+                .await
+                .unwrap_or_else(|e| panic!("list_kms_aliases: {e}"));
+            assert!(page.len() <= 2);
+            let Some(last) = page.last() else { break };
+            after = Some(last.name.clone());
+            assert!(
+                page.iter()
+                    .all(|alias| key.is_none_or(|key| alias.key_id == key))
+            );
+            listed.extend(page.into_iter().map(|alias| alias.name));
+        }
+        listed
+    }
+    let mut by_bytes: Vec<&str> = names.to_vec();
+    by_bytes.sort_unstable();
+    assert_eq!(all_aliases(&*store, None).await, by_bytes);
+    let of_first: Vec<&str> = by_bytes
+        .iter()
+        .copied()
+        .filter(|name| {
+            names
+                .iter()
+                .position(|n| n == name)
+                .is_some_and(|i| i % 2 == 0)
+        })
+        .collect();
+    assert_eq!(
+        all_aliases(&*store, Some(Uuid::from_u128(ids[0]))).await,
+        of_first
+    );
+    assert!(
+        all_aliases(&*store, Some(Uuid::from_u128(0x77)))
+            .await
+            .is_empty()
+    );
+}
+
+/// Keys come due at their deletion or next rotation, whichever is first.
+pub async fn kms_keys_come_due(store: Arc<dyn Store>) {
+    let mut deleting = kms_key("us-east-1", 1);
+    deleting.state = KeyState::PendingDeletion;
+    deleting.deletion_at = Some(T0.plus_days(7));
+    deleting.pending_window_days = Some(7);
+    let mut rotating = kms_key("eu-west-1", 2);
+    rotating.next_rotation_at = Some(T0.plus_days(3));
+    let mut both = kms_key("us-east-1", 3);
+    both.deletion_at = Some(T0.plus_days(30));
+    both.next_rotation_at = Some(T0.plus_days(5));
+    let idle = kms_key("us-east-1", 4);
+    for key in [&deleting, &rotating, &both, &idle] {
+        create_key(&*store, key, None).await;
+    }
+    let due = |days: i64, limit: usize| {
+        let store = Arc::clone(&store);
+        async move {
+            let mut ids = store
+                .kms_keys_due(T0.plus_days(days), limit)
+                .await
+                .unwrap_or_else(|e| panic!("kms_keys_due: {e}"));
+            ids.sort();
+            ids
+        }
+    };
+    let id = Uuid::from_u128;
+    assert!(due(2, 10).await.is_empty());
+    assert_eq!(due(3, 10).await, [id(2)]);
+    assert_eq!(due(5, 10).await, [id(2), id(3)]);
+    assert_eq!(due(7, 10).await, [id(1), id(2), id(3)]);
+    assert_eq!(due(1000, 2).await.len(), 2);
+    // A save moves the due date.
+    let mut loaded = load_key(&*store, 2)
+        .await
+        .unwrap_or_else(|| panic!("key 2 not found"));
+    loaded.next_rotation_at = Some(T0.plus_days(100));
+    store
+        .save_kms_key(&loaded)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(due(7, 10).await, [id(1), id(3)]);
+    let mut loaded = load_key(&*store, 3)
+        .await
+        .unwrap_or_else(|| panic!("key 3 not found"));
+    loaded.deletion_at = None;
+    loaded.next_rotation_at = None;
+    store
+        .save_kms_key(&loaded)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(due(1000, 10).await, [id(1), id(2)]);
+}
+
+fn sealed_value(bytes: &[u8]) -> StoredValue {
+    StoredValue::sealed(ValueKind::Binary, bytes.to_vec())
+}
+
+async fn stored(
+    store: &dyn Store,
+    secret: &Secret,
+    version_id: &str,
+) -> (ValueKind, bool, Vec<u8>) {
+    let value = store
+        .load_value(secret.id, version_id)
+        .await
+        .unwrap_or_else(|e| panic!("load_value: {e}"))
+        .unwrap_or_else(|| panic!("no value for {version_id}"));
+    (value.kind, value.sealed, value.bytes.to_vec())
+}
+
+/// Creates `secret` with the given values.
+async fn create_with(
+    store: &dyn Store,
+    secret: &Secret,
+    values: &[(&str, &StoredValue)],
+) -> Secret {
+    let new_values: Vec<NewValue<'_>> = values
+        .iter()
+        .map(|(version_id, value)| NewValue { version_id, value })
+        .collect();
+    store
+        .create(secret, &new_values, &[])
+        .await
+        .unwrap_or_else(|e| panic!("create: {e}"));
+    store
+        .load_by_arn(&secret.arn)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("created secret {} not found", secret.arn))
+}
+
+/// Whether a value is sealed is stored with it, on create, save and promote.
+pub async fn sealed_flags_round_trip(store: Arc<dyn Store>) {
+    let sealed = sealed_value(&[0, 1, 2, 3]);
+    let plain = value("plain");
+    let before = create_with(
+        &*store,
+        &with_version(with_version(secret("us-east-1", "db"), "v1"), "v2"),
+        &[("v1", &sealed), ("v2", &plain)],
+    )
+    .await;
+    assert_eq!(
+        stored(&*store, &before, "v1").await,
+        (ValueKind::Binary, true, vec![0, 1, 2, 3])
+    );
+    assert_eq!(
+        stored(&*store, &before, "v2").await,
+        (ValueKind::String, false, b"plain".to_vec())
+    );
+    let after = with_version(before.clone(), "v3");
+    let third = sealed_value(b"third");
+    save(
+        &*store,
+        &before,
+        &after,
+        &[NewValue {
+            version_id: "v3",
+            value: &third,
+        }],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("save: {e}"));
+    assert_eq!(
+        stored(&*store, &before, "v3").await,
+        (ValueKind::Binary, true, b"third".to_vec())
+    );
+}
+
+/// A rewrapped value replaces the stored form of its version, and only that.
+pub async fn rewrapped_values_replace_their_version_only(store: Arc<dyn Store>) {
+    let (one, two) = (value("one"), value("two"));
+    let before = create_with(
+        &*store,
+        &with_version(with_version(secret("us-east-1", "db"), "v1"), "v2"),
+        &[("v1", &one), ("v2", &two)],
+    )
+    .await;
+    let mut after = before.clone();
+    after.kms_key_id = Some("alias/other".into());
+    let rewrapped = sealed_value(b"one, sealed");
+    let changes = VersionChanges::between(&before, &after);
+    store
+        .save(SecretWrite {
+            secret: &after,
+            changes: &changes,
+            new_values: &[],
+            rewrapped: &[NewValue {
+                version_id: "v1",
+                value: &rewrapped,
+            }],
+            overwritten: &[],
+        })
+        .await
+        .unwrap_or_else(|e| panic!("save: {e}"));
+    assert_eq!(
+        stored(&*store, &before, "v1").await,
+        (ValueKind::Binary, true, b"one, sealed".to_vec())
+    );
+    assert_eq!(
+        stored(&*store, &before, "v2").await,
+        (ValueKind::String, false, b"two".to_vec())
+    );
+    let loaded = store
+        .load_by_arn(&before.arn)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("secret vanished"));
+    assert_eq!(loaded.revision, before.revision + 1);
+    assert_eq!(loaded.kms_key_id.as_deref(), Some("alias/other"));
+
+    // Rewrapping a version that does not exist fails and writes nothing.
+    let mut next = loaded.clone();
+    next.description = Some("not saved".into());
+    let changes = VersionChanges::between(&loaded, &next);
+    let result = store
+        .save(SecretWrite {
+            secret: &next,
+            changes: &changes,
+            new_values: &[],
+            rewrapped: &[
+                NewValue {
+                    version_id: "v2",
+                    value: &rewrapped,
+                },
+                NewValue {
+                    version_id: "v9",
+                    value: &rewrapped,
+                },
+            ],
+            overwritten: &[],
+        })
+        .await;
+    assert!(matches!(result, Err(StoreError::Corrupt(_))), "{result:?}");
+    let unchanged = store
+        .load_by_arn(&before.arn)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("secret vanished"));
+    assert_eq!(unchanged, loaded);
+    assert_eq!(
+        stored(&*store, &before, "v2").await,
+        (ValueKind::String, false, b"two".to_vec())
+    );
+
+    // Promotion rewraps the primary's values too.
+    let mut replicated = loaded.clone();
+    replicated.replicas = vec![in_sync_replica("us-west-2")];
+    save(&*store, &loaded, &replicated, &[])
+        .await
+        .unwrap_or_else(|e| panic!("save: {e}"));
+    let primary = store
+        .load_by_arn(&before.arn)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("secret vanished"));
+    let mut without = primary.clone();
+    without.replicas.clear();
+    let mut promoted = with_version(secret("us-west-2", "db"), "v1");
+    promoted.arn = primary.replica_arn("us-west-2");
+    let copied = sealed_value(b"copied");
+    let two_sealed = sealed_value(b"two, sealed");
+    store
+        .promote(
+            SecretWrite {
+                secret: &without,
+                changes: &VersionChanges::default(),
+                new_values: &[],
+                rewrapped: &[NewValue {
+                    version_id: "v2",
+                    value: &two_sealed,
+                }],
+                overwritten: &[],
+            },
+            &promoted,
+            &[NewValue {
+                version_id: "v1",
+                value: &copied,
+            }],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("promote: {e}"));
+    assert_eq!(
+        stored(&*store, &before, "v2").await,
+        (ValueKind::Binary, true, b"two, sealed".to_vec())
+    );
+    let standalone = store
+        .load_by_arn(&promoted.arn)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("promoted secret not found"));
+    assert_eq!(
+        stored(&*store, &standalone, "v1").await,
+        (ValueKind::Binary, true, b"copied".to_vec())
+    );
+}
+
+/// Primaries with a version still in the clear are found, in any scope; replica records
+/// and sealed secrets are not.
+pub async fn secrets_with_plain_values_are_found(store: Arc<dyn Store>) {
+    let (sealed, plain) = (sealed_value(b"sealed"), value("plain"));
+    create_with(
+        &*store,
+        &with_version(secret("us-east-1", "sealed"), "v1"),
+        &[("v1", &sealed)],
+    )
+    .await;
+    let mixed = create_with(
+        &*store,
+        &with_version(with_version(secret("us-east-1", "mixed"), "v1"), "v2"),
+        &[("v1", &sealed), ("v2", &plain)],
+    )
+    .await;
+    let mut replicated = with_version(secret("eu-west-1", "replicated"), "v1");
+    replicated.replicas = vec![in_sync_replica("us-west-2")];
+    create_with(&*store, &replicated, &[("v1", &plain)]).await;
+    create(&*store, &secret("us-east-1", "empty")).await;
+
+    let mut found = store
+        .secrets_with_plain_values(10)
+        .await
+        .unwrap_or_else(|e| panic!("secrets_with_plain_values: {e}"));
+    found.sort();
+    let mut expected = vec![mixed.arn.clone(), replicated.arn.clone()];
+    expected.sort();
+    assert_eq!(found, expected);
+    assert_eq!(
+        store
+            .secrets_with_plain_values(1)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .len(),
+        1
+    );
+
+    // Sealing the last plain value takes the secret off the list.
+    let changes = VersionChanges::default();
+    store
+        .save(SecretWrite {
+            secret: &mixed,
+            changes: &changes,
+            new_values: &[],
+            rewrapped: &[NewValue {
+                version_id: "v2",
+                value: &sealed,
+            }],
+            overwritten: &[],
+        })
+        .await
+        .unwrap_or_else(|e| panic!("save: {e}"));
+    assert_eq!(
+        store
+            .secrets_with_plain_values(10)
+            .await
+            .unwrap_or_else(|e| panic!("{e}")),
+        [replicated.arn.clone()]
+    );
+}
+
 /// Generates one `#[tokio::test]` per conformance test for a backend. `$make_store` gives the
 /// store and anything that must outlive it.
 macro_rules! conformance_tests {
@@ -931,6 +1707,15 @@ macro_rules! conformance_tests {
             replicas_are_views_of_their_primary,
             replicas_overwrite_only_what_was_seen,
             promotion_replaces_the_replica_with_a_secret,
+            kms_keys_round_trip_and_are_compare_and_swap,
+            kms_key_creation_with_a_taken_alias_writes_nothing,
+            racing_kms_key_creations_agree_on_one_key,
+            kms_aliases_are_created_and_repointed,
+            kms_listings_page_in_order,
+            kms_keys_come_due,
+            sealed_flags_round_trip,
+            rewrapped_values_replace_their_version_only,
+            secrets_with_plain_values_are_found,
         );
     };
     (@tests $make_store:expr; $($test:ident),+ $(,)?) => {

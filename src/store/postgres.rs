@@ -97,6 +97,34 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE TABLE settings (name TEXT PRIMARY KEY, value BYTEA NOT NULL);
     CREATE TABLE jobs (name TEXT PRIMARY KEY, holder TEXT NOT NULL, lease_until BIGINT NOT NULL);"#,
+    // 2: SQLite's migration 4: whether each stored value is a sealed record (existing values
+    // are plaintext), and KMS keys (the record as JSON in `body`, with the columns that are
+    // queried) and their aliases. Ids and names are "C" so they sort by bytes, as in SQLite.
+    r#"ALTER TABLE versions ADD COLUMN sealed BOOLEAN NOT NULL DEFAULT false;
+    CREATE INDEX versions_plain ON versions (secret_id) WHERE NOT sealed;
+    CREATE TABLE kms_keys (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        revision BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        due_at BIGINT,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX kms_keys_by_scope ON kms_keys (account_id, region, id);
+    CREATE INDEX kms_keys_due ON kms_keys (due_at) WHERE due_at IS NOT NULL;
+    CREATE TABLE kms_aliases (
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        key_id TEXT COLLATE "C" NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (account_id, region, name),
+        CONSTRAINT kms_aliases_key_fk FOREIGN KEY (key_id) REFERENCES kms_keys (id)
+            ON DELETE CASCADE
+    );
+    CREATE INDEX kms_aliases_by_key ON kms_aliases (key_id);"#,
 ];
 
 /// The key of the advisory lock held while migrating ("Coffer" in ASCII).
@@ -165,9 +193,15 @@ impl Failure {
                     .as_db_error()
                     .filter(|db| *db.code() == SqlState::UNIQUE_VIOLATION)
                     .and_then(|db| db.constraint());
-                match unique {
-                    Some("secrets_arn_unique") => StoreError::ArnTaken,
-                    Some("secrets_name_unique") => StoreError::NameTaken,
+                let foreign = error
+                    .as_db_error()
+                    .filter(|db| *db.code() == SqlState::FOREIGN_KEY_VIOLATION)
+                    .and_then(|db| db.constraint());
+                match (unique, foreign) {
+                    (Some("secrets_arn_unique"), _) => StoreError::ArnTaken,
+                    (Some("secrets_name_unique"), _) => StoreError::NameTaken,
+                    // An alias written for a key that was deleted meanwhile.
+                    (_, Some("kms_aliases_key_fk")) => StoreError::Conflict,
                     _ => StoreError::Backend(describe(&error)),
                 }
             }
@@ -574,8 +608,8 @@ async fn insert_versions(
     let statement = tx
         .prepare_cached(
             "INSERT INTO versions (secret_id, version_id, ordinal, created_at, stages,
-                 last_accessed_day, kms_key_id, value_kind, value)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 last_accessed_day, kms_key_id, value_kind, value, sealed)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .await?;
     for version_id in added {
@@ -601,9 +635,50 @@ async fn insert_versions(
                 &text_bytes(&version.kms_key_id),
                 &encode_kind(value.kind),
                 &bytes,
+                &value.sealed,
             ],
         )
         .await?;
+    }
+    Ok(())
+}
+
+/// Replaces the stored values of existing versions (re-encrypted under another key).
+async fn rewrap_versions(
+    tx: &Transaction<'_>,
+    secret_id: SecretId,
+    values: &[NewValue<'_>],
+) -> Result<(), Failure> {
+    if values.is_empty() {
+        return Ok(());
+    }
+    let statement = tx
+        .prepare_cached(
+            "UPDATE versions SET value = $3, value_kind = $4, sealed = $5
+             WHERE secret_id = $1 AND version_id = $2",
+        )
+        .await?;
+    for new in values {
+        let bytes: &[u8] = &new.value.bytes;
+        let updated = tx
+            .execute(
+                &statement,
+                &[
+                    &secret_id,
+                    &new.version_id,
+                    &bytes,
+                    &encode_kind(new.value.kind),
+                    &new.value.sealed,
+                ],
+            )
+            .await?;
+        if updated == 0 {
+            return Err(StoreError::Corrupt(format!(
+                "rewrapped version {} does not exist",
+                new.version_id
+            ))
+            .into());
+        }
     }
     Ok(())
 }
@@ -721,6 +796,7 @@ async fn save_in(tx: &Transaction<'_>, write: &SecretWrite<'_>) -> Result<(), Fa
         }
     }
     insert_versions(tx, secret, &write.changes.added, write.new_values).await?;
+    rewrap_versions(tx, secret.id, write.rewrapped).await?;
     delete_overwritten(tx, write.overwritten).await?;
     sync_replicas(tx, secret).await
 }
@@ -891,6 +967,91 @@ async fn list_in(
     Ok(page)
 }
 
+/// A row of `kms_keys` (id, revision, body) decoded: the stored record, at the revision of its
+/// row (the body keeps the one it was saved from).
+fn kms_key_from_row(row: &Row) -> Result<KmsKeyRecord, Failure> {
+    let id: &str = row.try_get(0)?;
+    let body: &str = row.try_get(2)?;
+    let mut key: KmsKeyRecord = decode_json(body)?;
+    if key.id.to_string() != id {
+        return Err(
+            StoreError::Corrupt(format!("KMS key {id} holds the record of {}", key.id)).into(),
+        );
+    }
+    key.revision = row.try_get(1)?;
+    Ok(key)
+}
+
+fn parse_key_id(id: &str) -> Result<uuid::Uuid, StoreError> {
+    uuid::Uuid::parse_str(id)
+        .map_err(|error| StoreError::Corrupt(format!("KMS key id {id}: {error}")))
+}
+
+async fn insert_kms_key(tx: &Transaction<'_>, key: &KmsKeyRecord) -> Result<(), Failure> {
+    let statement = tx
+        .prepare_cached(
+            "INSERT INTO kms_keys (id, account_id, region, revision, created_at, due_at, body)
+             VALUES ($1, $2, $3, 1, $4, $5, $6)",
+        )
+        .await?;
+    tx.execute(
+        &statement,
+        &[
+            &key.id.to_string(),
+            &key.account_id,
+            &key.region,
+            &key.created_at.as_millis(),
+            &key.due_at().map(Timestamp::as_millis),
+            &encode_json(key)?,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Inserts a new alias: [`StoreError::AliasConflict`] if its name is taken. (At REPEATABLE
+/// READ, a name taken by a transaction that committed after this one's snapshot is a
+/// serialization failure, and the retry sees it.)
+async fn insert_kms_alias(tx: &Transaction<'_>, alias: &KmsAlias) -> Result<(), Failure> {
+    let statement = tx
+        .prepare_cached(
+            "INSERT INTO kms_aliases (account_id, region, name, key_id, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (account_id, region, name) DO NOTHING",
+        )
+        .await?;
+    let inserted = tx
+        .execute(
+            &statement,
+            &[
+                &alias.account_id,
+                &alias.region,
+                &alias.name,
+                &alias.key_id.to_string(),
+                &alias.created_at.as_millis(),
+                &alias.updated_at.as_millis(),
+            ],
+        )
+        .await?;
+    if inserted == 0 {
+        return Err(StoreError::AliasConflict.into());
+    }
+    Ok(())
+}
+
+const ALIAS_COLUMNS: &str = "account_id, region, name, key_id, created_at, updated_at";
+
+fn kms_alias_from_row(row: &Row) -> Result<KmsAlias, Failure> {
+    Ok(KmsAlias {
+        account_id: row.try_get(0)?,
+        region: row.try_get(1)?,
+        name: row.try_get(2)?,
+        key_id: parse_key_id(row.try_get(3)?)?,
+        created_at: Timestamp::from_millis(row.try_get(4)?),
+        updated_at: Timestamp::from_millis(row.try_get(5)?),
+    })
+}
+
 #[async_trait]
 impl Store for PostgresStore {
     async fn create(
@@ -934,7 +1095,8 @@ impl Store for PostgresStore {
         in_transaction!(self, Access::Read, |tx| {
             let statement = tx
                 .prepare_cached(
-                    "SELECT value_kind, value FROM versions WHERE secret_id = $1 AND version_id = $2",
+                    "SELECT value_kind, value, sealed FROM versions
+                     WHERE secret_id = $1 AND version_id = $2",
                 )
                 .await?;
             match tx.query_opt(&statement, &[&secret, &version_id]).await? {
@@ -944,7 +1106,7 @@ impl Store for PostgresStore {
                     let bytes: &[u8] = row.try_get(1)?;
                     Some(StoredValue {
                         kind,
-                        sealed: false,
+                        sealed: row.try_get(2)?,
                         bytes: Zeroizing::new(bytes.to_vec()),
                     })
                 }
@@ -1072,69 +1234,248 @@ impl Store for PostgresStore {
 
     async fn create_kms_key(
         &self,
-        _key: &KmsKeyRecord,
-        _alias: Option<&KmsAlias>,
+        key: &KmsKeyRecord,
+        alias: Option<&KmsAlias>,
     ) -> Result<(), StoreError> {
-        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+        // An error (the alias exists) ends the transaction without a commit: no key is kept.
+        in_transaction!(self, Access::Write, |tx| {
+            insert_kms_key(&tx, key).await?;
+            if let Some(alias) = alias {
+                insert_kms_alias(&tx, alias).await?;
+            }
+        })
     }
 
-    async fn load_kms_key(&self, _id: uuid::Uuid) -> Result<Option<KmsKeyRecord>, StoreError> {
-        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+    async fn load_kms_key(&self, id: uuid::Uuid) -> Result<Option<KmsKeyRecord>, StoreError> {
+        let id = id.to_string();
+        in_transaction!(self, Access::Read, |tx| {
+            let statement = tx
+                .prepare_cached("SELECT id, revision, body FROM kms_keys WHERE id = $1")
+                .await?;
+            match tx.query_opt(&statement, &[&id]).await? {
+                None => None,
+                Some(row) => Some(kms_key_from_row(&row)?),
+            }
+        })
     }
 
-    async fn save_kms_key(&self, _key: &KmsKeyRecord) -> Result<(), StoreError> {
-        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+    async fn save_kms_key(&self, key: &KmsKeyRecord) -> Result<(), StoreError> {
+        let id = key.id.to_string();
+        let due_at = key.due_at().map(Timestamp::as_millis);
+        let body = encode_json(key)?;
+        in_transaction!(self, Access::Write, |tx| {
+            let statement = tx
+                .prepare_cached(
+                    "UPDATE kms_keys SET revision = revision + 1, due_at = $3, body = $4
+                     WHERE id = $1 AND revision = $2",
+                )
+                .await?;
+            if tx
+                .execute(&statement, &[&id, &key.revision, &due_at, &body])
+                .await?
+                == 0
+            {
+                return Err(StoreError::Conflict.into());
+            }
+        })
     }
 
-    async fn delete_kms_key(&self, _id: uuid::Uuid, _revision: i64) -> Result<(), StoreError> {
-        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+    async fn delete_kms_key(&self, id: uuid::Uuid, revision: i64) -> Result<(), StoreError> {
+        let id = id.to_string();
+        in_transaction!(self, Access::Write, |tx| {
+            let statement = tx
+                .prepare_cached("DELETE FROM kms_keys WHERE id = $1 AND revision = $2")
+                .await?;
+            if tx.execute(&statement, &[&id, &revision]).await? == 0 {
+                return Err(StoreError::Conflict.into());
+            }
+            // The foreign key cascades too; this does not depend on it.
+            let statement = tx
+                .prepare_cached("DELETE FROM kms_aliases WHERE key_id = $1")
+                .await?;
+            tx.execute(&statement, &[&id]).await?;
+        })
     }
 
     async fn list_kms_keys(
         &self,
-        _scope: &Scope,
-        _after: Option<uuid::Uuid>,
-        _limit: usize,
+        scope: &Scope,
+        after: Option<uuid::Uuid>,
+        limit: usize,
     ) -> Result<Vec<KmsKeyRecord>, StoreError> {
-        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+        // Every id sorts after the empty string.
+        let after = after.map(|id| id.to_string()).unwrap_or_default();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        in_transaction!(self, Access::Read, |tx| {
+            let statement = tx
+                .prepare_cached(
+                    "SELECT id, revision, body FROM kms_keys
+                     WHERE account_id = $1 AND region = $2 AND id > $3
+                     ORDER BY id LIMIT $4",
+                )
+                .await?;
+            let mut keys = Vec::new();
+            for row in tx
+                .query(
+                    &statement,
+                    &[&scope.account_id, &scope.region, &after, &limit],
+                )
+                .await?
+            {
+                keys.push(kms_key_from_row(&row)?);
+            }
+            keys
+        })
     }
 
     async fn kms_keys_due(
         &self,
-        _now: Timestamp,
-        _limit: usize,
+        now: Timestamp,
+        limit: usize,
     ) -> Result<Vec<uuid::Uuid>, StoreError> {
-        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+        let now = now.as_millis();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        in_transaction!(self, Access::Read, |tx| {
+            let statement = tx
+                .prepare_cached(
+                    "SELECT id FROM kms_keys WHERE due_at IS NOT NULL AND due_at <= $1
+                     ORDER BY due_at, id LIMIT $2",
+                )
+                .await?;
+            let mut ids = Vec::new();
+            for row in tx.query(&statement, &[&now, &limit]).await? {
+                ids.push(parse_key_id(row.try_get(0)?)?);
+            }
+            ids
+        })
     }
 
     async fn load_kms_alias(
         &self,
-        _scope: &Scope,
-        _name: &str,
+        scope: &Scope,
+        name: &str,
     ) -> Result<Option<KmsAlias>, StoreError> {
-        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+        in_transaction!(self, Access::Read, |tx| {
+            let statement = tx
+                .prepare_cached(&format!(
+                    "SELECT {ALIAS_COLUMNS} FROM kms_aliases
+                     WHERE account_id = $1 AND region = $2 AND name = $3"
+                ))
+                .await?;
+            match tx
+                .query_opt(&statement, &[&scope.account_id, &scope.region, &name])
+                .await?
+            {
+                None => None,
+                Some(row) => Some(kms_alias_from_row(&row)?),
+            }
+        })
     }
 
-    async fn put_kms_alias(&self, _alias: &KmsAlias, _create: bool) -> Result<(), StoreError> {
-        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+    async fn put_kms_alias(&self, alias: &KmsAlias, create: bool) -> Result<(), StoreError> {
+        let key_id = alias.key_id.to_string();
+        in_transaction!(self, Access::Write, |tx| {
+            // A key deleted after this check, before the commit, fails the foreign key or the
+            // serialization of the transaction: a conflict either way.
+            let statement = tx
+                .prepare_cached("SELECT 1 FROM kms_keys WHERE id = $1")
+                .await?;
+            if tx.query_opt(&statement, &[&key_id]).await?.is_none() {
+                return Err(StoreError::Conflict.into());
+            }
+            if create {
+                insert_kms_alias(&tx, alias).await?;
+            } else {
+                let statement = tx
+                    .prepare_cached(
+                        "UPDATE kms_aliases SET key_id = $4, updated_at = $5
+                         WHERE account_id = $1 AND region = $2 AND name = $3",
+                    )
+                    .await?;
+                let updated = tx
+                    .execute(
+                        &statement,
+                        &[
+                            &alias.account_id,
+                            &alias.region,
+                            &alias.name,
+                            &key_id,
+                            &alias.updated_at.as_millis(),
+                        ],
+                    )
+                    .await?;
+                if updated == 0 {
+                    return Err(StoreError::AliasConflict.into());
+                }
+            }
+        })
     }
 
-    async fn delete_kms_alias(&self, _scope: &Scope, _name: &str) -> Result<bool, StoreError> {
-        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+    async fn delete_kms_alias(&self, scope: &Scope, name: &str) -> Result<bool, StoreError> {
+        in_transaction!(self, Access::Write, |tx| {
+            let statement = tx
+                .prepare_cached(
+                    "DELETE FROM kms_aliases WHERE account_id = $1 AND region = $2 AND name = $3",
+                )
+                .await?;
+            tx.execute(&statement, &[&scope.account_id, &scope.region, &name])
+                .await?
+                > 0
+        })
     }
 
     async fn list_kms_aliases(
         &self,
-        _scope: &Scope,
-        _key: Option<uuid::Uuid>,
-        _after: Option<&str>,
-        _limit: usize,
+        scope: &Scope,
+        key: Option<uuid::Uuid>,
+        after: Option<&str>,
+        limit: usize,
     ) -> Result<Vec<KmsAlias>, StoreError> {
-        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+        let key = key.map(|id| id.to_string());
+        // Every name sorts after the empty string.
+        let after = after.unwrap_or_default();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        in_transaction!(self, Access::Read, |tx| {
+            let statement = tx
+                .prepare_cached(&format!(
+                    "SELECT {ALIAS_COLUMNS} FROM kms_aliases
+                     WHERE account_id = $1 AND region = $2 AND name > $3
+                       AND ($4::TEXT IS NULL OR key_id = $4)
+                     ORDER BY name LIMIT $5"
+                ))
+                .await?;
+            let mut aliases = Vec::new();
+            for row in tx
+                .query(
+                    &statement,
+                    &[&scope.account_id, &scope.region, &after, &key, &limit],
+                )
+                .await?
+            {
+                aliases.push(kms_alias_from_row(&row)?);
+            }
+            aliases
+        })
     }
 
-    async fn secrets_with_plain_values(&self, _limit: usize) -> Result<Vec<String>, StoreError> {
-        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+    async fn secrets_with_plain_values(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        in_transaction!(self, Access::Read, |tx| {
+            let statement = tx
+                .prepare_cached(
+                    "SELECT arn FROM secrets
+                     WHERE primary_id IS NULL
+                       AND EXISTS (SELECT 1 FROM versions
+                                   WHERE versions.secret_id = secrets.id AND NOT sealed)
+                     ORDER BY id LIMIT $1",
+                )
+                .await?;
+            let mut arns = Vec::new();
+            for row in tx.query(&statement, &[&limit]).await? {
+                arns.push(row.try_get::<_, String>(0)?);
+            }
+            arns
+        })
     }
 }
 

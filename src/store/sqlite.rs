@@ -77,6 +77,32 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE settings (name TEXT PRIMARY KEY, value BLOB NOT NULL) STRICT;",
     // 3: leases of background jobs, so that one node at a time runs each.
     "CREATE TABLE jobs (name TEXT PRIMARY KEY, holder TEXT NOT NULL, lease_until INTEGER NOT NULL) STRICT;",
+    // 4: encryption at rest: whether each stored value is a sealed record (existing values
+    // are plaintext), and KMS keys (the record as JSON in `body`, with the columns that are
+    // queried) and their aliases.
+    "ALTER TABLE versions ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX versions_plain ON versions (secret_id) WHERE sealed = 0;
+    CREATE TABLE kms_keys (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        due_at INTEGER,
+        body TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX kms_keys_by_scope ON kms_keys (account_id, region, id);
+    CREATE INDEX kms_keys_due ON kms_keys (due_at) WHERE due_at IS NOT NULL;
+    CREATE TABLE kms_aliases (
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        key_id TEXT NOT NULL REFERENCES kms_keys (id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (account_id, region, name)
+    ) STRICT;
+    CREATE INDEX kms_aliases_by_key ON kms_aliases (key_id);",
 ];
 
 /// Most writes committed together in one transaction.
@@ -629,6 +655,7 @@ fn attach_versions(connection: &Connection, secrets: &mut [Secret]) -> Result<()
 struct OwnedValue {
     version_id: String,
     kind: ValueKind,
+    sealed: bool,
     bytes: Zeroizing<Vec<u8>>,
 }
 
@@ -638,6 +665,7 @@ fn own_values(values: &[NewValue<'_>]) -> Vec<OwnedValue> {
         .map(|new| OwnedValue {
             version_id: new.version_id.to_owned(),
             kind: new.value.kind,
+            sealed: new.value.sealed,
             bytes: new.value.bytes.clone(),
         })
         .collect()
@@ -661,8 +689,8 @@ fn insert_version(
     connection
         .prepare_cached(
             "INSERT INTO versions (secret_id, version_id, ordinal, created_at, stages,
-                 last_accessed_day, kms_key_id, value_kind, value)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                 last_accessed_day, kms_key_id, value_kind, value, sealed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )
         .map_err(backend)?
         .execute(params![
@@ -675,8 +703,40 @@ fn insert_version(
             version.kms_key_id,
             encode_kind(value.kind),
             &value.bytes[..],
+            value.sealed,
         ])
         .map_err(backend)?;
+    Ok(())
+}
+
+/// Replaces the stored values of existing versions (re-encrypted under another key).
+fn rewrap_versions(
+    connection: &Connection,
+    secret_id: SecretId,
+    values: &[OwnedValue],
+) -> Result<(), StoreError> {
+    for value in values {
+        let updated = connection
+            .prepare_cached(
+                "UPDATE versions SET value = ?3, value_kind = ?4, sealed = ?5
+                 WHERE secret_id = ?1 AND version_id = ?2",
+            )
+            .map_err(backend)?
+            .execute(params![
+                secret_id,
+                value.version_id,
+                &value.bytes[..],
+                encode_kind(value.kind),
+                value.sealed,
+            ])
+            .map_err(backend)?;
+        if updated == 0 {
+            return Err(StoreError::Corrupt(format!(
+                "rewrapped version {} does not exist",
+                value.version_id
+            )));
+        }
+    }
     Ok(())
 }
 
@@ -778,6 +838,7 @@ fn save_in(
     secret: &Secret,
     changes: &OwnedChanges,
     values: &[OwnedValue],
+    rewrapped: &[OwnedValue],
     overwritten: &[(SecretId, i64)],
 ) -> Result<(), StoreError> {
     let updated = connection
@@ -832,6 +893,7 @@ fn save_in(
             .map_err(backend)?;
     }
     insert_versions(connection, secret, &changes.added, values)?;
+    rewrap_versions(connection, secret.id, rewrapped)?;
     delete_overwritten(connection, overwritten)?;
     sync_replicas(connection, secret)
 }
@@ -996,6 +1058,121 @@ fn list_in(
     Ok(positions.into_iter().zip(secrets).collect())
 }
 
+/// A row of `kms_keys` (id, revision, body) before its body is decoded.
+type KmsKeyRow = (String, i64, String);
+
+fn kms_key_row(row: &Row<'_>) -> rusqlite::Result<KmsKeyRow> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+}
+
+/// The stored record, at the revision of its row (the body keeps the one it was saved from).
+fn decode_kms_key((id, revision, body): KmsKeyRow) -> Result<KmsKeyRecord, StoreError> {
+    let mut key: KmsKeyRecord = decode_json(&body)?;
+    if key.id.to_string() != id {
+        return Err(StoreError::Corrupt(format!(
+            "KMS key {id} holds the record of {}",
+            key.id
+        )));
+    }
+    key.revision = revision;
+    Ok(key)
+}
+
+fn parse_key_id(id: &str) -> Result<uuid::Uuid, StoreError> {
+    uuid::Uuid::parse_str(id)
+        .map_err(|error| StoreError::Corrupt(format!("KMS key id {id}: {error}")))
+}
+
+fn insert_kms_key(connection: &Connection, key: &KmsKeyRecord) -> Result<(), StoreError> {
+    connection
+        .prepare_cached(
+            "INSERT INTO kms_keys (id, account_id, region, revision, created_at, due_at, body)
+             VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6)",
+        )
+        .map_err(backend)?
+        .execute(params![
+            key.id.to_string(),
+            key.account_id,
+            key.region,
+            key.created_at.as_millis(),
+            key.due_at().map(Timestamp::as_millis),
+            encode_json(key)?,
+        ])
+        .map_err(backend)?;
+    Ok(())
+}
+
+/// Inserts a new alias: [`StoreError::AliasConflict`] if its name is taken,
+/// [`StoreError::Conflict`] if its key does not exist.
+fn insert_kms_alias(connection: &Connection, alias: &KmsAlias) -> Result<(), StoreError> {
+    let inserted = connection
+        .prepare_cached(
+            "INSERT INTO kms_aliases (account_id, region, name, key_id, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (account_id, region, name) DO NOTHING",
+        )
+        .map_err(backend)?
+        .execute(params![
+            alias.account_id,
+            alias.region,
+            alias.name,
+            alias.key_id.to_string(),
+            alias.created_at.as_millis(),
+            alias.updated_at.as_millis(),
+        ])
+        .map_err(alias_error)?;
+    if inserted == 0 {
+        return Err(StoreError::AliasConflict);
+    }
+    Ok(())
+}
+
+/// Maps a failed write of `kms_aliases`: a key that does not exist is a conflict.
+fn alias_error(error: rusqlite::Error) -> StoreError {
+    match &error {
+        rusqlite::Error::SqliteFailure(code, _)
+            if code.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+        {
+            StoreError::Conflict
+        }
+        _ => backend(error),
+    }
+}
+
+const ALIAS_COLUMNS: &str = "account_id, region, name, key_id, created_at, updated_at";
+
+/// A row of `kms_aliases` before its key id is parsed.
+struct KmsAliasRow {
+    account_id: String,
+    region: String,
+    name: String,
+    key_id: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+fn kms_alias_row(row: &Row<'_>) -> rusqlite::Result<KmsAliasRow> {
+    Ok(KmsAliasRow {
+        account_id: row.get(0)?,
+        region: row.get(1)?,
+        name: row.get(2)?,
+        key_id: row.get(3)?,
+        created_at: row.get(4)?,
+        updated_at: row.get(5)?,
+    })
+}
+
+fn decode_kms_alias(row: KmsAliasRow) -> Result<KmsAlias, StoreError> {
+    Ok(KmsAlias {
+        key_id: parse_key_id(&row.key_id)?,
+        account_id: row.account_id,
+        region: row.region,
+        name: row.name,
+        created_at: Timestamp::from_millis(row.created_at),
+        updated_at: Timestamp::from_millis(row.updated_at),
+    })
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn create(
@@ -1044,15 +1221,28 @@ impl Store for SqliteStore {
         let version_id = version_id.to_owned();
         self.read(move |connection| {
             let row = connection
-                .prepare_cached("SELECT value_kind, value FROM versions WHERE secret_id = ?1 AND version_id = ?2")
+                .prepare_cached(
+                    "SELECT value_kind, value, sealed FROM versions
+                     WHERE secret_id = ?1 AND version_id = ?2",
+                )
                 .map_err(backend)?
                 .query_row(params![secret, version_id], |row| {
-                    Ok((row.get::<_, i64>(0)?, Zeroizing::new(row.get::<_, Vec<u8>>(1)?)))
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        Zeroizing::new(row.get::<_, Vec<u8>>(1)?),
+                        row.get::<_, bool>(2)?,
+                    ))
                 })
                 .optional()
                 .map_err(backend)?;
-            row.map(|(kind, bytes)| Ok(StoredValue { kind: decode_kind(kind)?, sealed: false, bytes }))
-                .transpose()
+            row.map(|(kind, bytes, sealed)| {
+                Ok(StoredValue {
+                    kind: decode_kind(kind)?,
+                    sealed,
+                    bytes,
+                })
+            })
+            .transpose()
         })
         .await
     }
@@ -1061,9 +1251,19 @@ impl Store for SqliteStore {
         let secret = write.secret.clone();
         let changes = own_changes(&write);
         let values = own_values(write.new_values);
+        let rewrapped = own_values(write.rewrapped);
         let overwritten = write.overwritten.to_vec();
-        self.write(move |connection| save_in(connection, &secret, &changes, &values, &overwritten))
-            .await
+        self.write(move |connection| {
+            save_in(
+                connection,
+                &secret,
+                &changes,
+                &values,
+                &rewrapped,
+                &overwritten,
+            )
+        })
+        .await
     }
 
     async fn promote(
@@ -1075,11 +1275,19 @@ impl Store for SqliteStore {
         let secret = write.secret.clone();
         let changes = own_changes(&write);
         let write_values = own_values(write.new_values);
+        let rewrapped = own_values(write.rewrapped);
         let overwritten = write.overwritten.to_vec();
         let promoted = promoted.clone();
         let promoted_values = own_values(values);
         self.write(move |connection| {
-            save_in(connection, &secret, &changes, &write_values, &overwritten)?;
+            save_in(
+                connection,
+                &secret,
+                &changes,
+                &write_values,
+                &rewrapped,
+                &overwritten,
+            )?;
             create_in(connection, &promoted, &promoted_values)
         })
         .await
@@ -1208,69 +1416,265 @@ impl Store for SqliteStore {
 
     async fn create_kms_key(
         &self,
-        _key: &KmsKeyRecord,
-        _alias: Option<&KmsAlias>,
+        key: &KmsKeyRecord,
+        alias: Option<&KmsAlias>,
     ) -> Result<(), StoreError> {
-        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+        let key = key.clone();
+        let alias = alias.cloned();
+        // An error (the alias exists) rolls back the job's savepoint: the key is not kept.
+        self.write(move |connection| {
+            insert_kms_key(connection, &key)?;
+            if let Some(alias) = &alias {
+                insert_kms_alias(connection, alias)?;
+            }
+            Ok(())
+        })
+        .await
     }
 
-    async fn load_kms_key(&self, _id: uuid::Uuid) -> Result<Option<KmsKeyRecord>, StoreError> {
-        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+    async fn load_kms_key(&self, id: uuid::Uuid) -> Result<Option<KmsKeyRecord>, StoreError> {
+        self.read(move |connection| {
+            connection
+                .prepare_cached("SELECT id, revision, body FROM kms_keys WHERE id = ?1")
+                .map_err(backend)?
+                .query_row([id.to_string()], kms_key_row)
+                .optional()
+                .map_err(backend)?
+                .map(decode_kms_key)
+                .transpose()
+        })
+        .await
     }
 
-    async fn save_kms_key(&self, _key: &KmsKeyRecord) -> Result<(), StoreError> {
-        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+    async fn save_kms_key(&self, key: &KmsKeyRecord) -> Result<(), StoreError> {
+        let key = key.clone();
+        self.write(move |connection| {
+            let updated = connection
+                .prepare_cached(
+                    "UPDATE kms_keys SET revision = revision + 1, due_at = ?3, body = ?4
+                     WHERE id = ?1 AND revision = ?2",
+                )
+                .map_err(backend)?
+                .execute(params![
+                    key.id.to_string(),
+                    key.revision,
+                    key.due_at().map(Timestamp::as_millis),
+                    encode_json(&key)?,
+                ])
+                .map_err(backend)?;
+            if updated == 0 {
+                return Err(StoreError::Conflict);
+            }
+            Ok(())
+        })
+        .await
     }
 
-    async fn delete_kms_key(&self, _id: uuid::Uuid, _revision: i64) -> Result<(), StoreError> {
-        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+    async fn delete_kms_key(&self, id: uuid::Uuid, revision: i64) -> Result<(), StoreError> {
+        self.write(move |connection| {
+            let id = id.to_string();
+            let deleted = connection
+                .prepare_cached("DELETE FROM kms_keys WHERE id = ?1 AND revision = ?2")
+                .map_err(backend)?
+                .execute(params![id, revision])
+                .map_err(backend)?;
+            if deleted == 0 {
+                return Err(StoreError::Conflict);
+            }
+            // The foreign key cascades too; this does not depend on it being enforced.
+            connection
+                .prepare_cached("DELETE FROM kms_aliases WHERE key_id = ?1")
+                .map_err(backend)?
+                .execute([id])
+                .map_err(backend)?;
+            Ok(())
+        })
+        .await
     }
 
     async fn list_kms_keys(
         &self,
-        _scope: &Scope,
-        _after: Option<uuid::Uuid>,
-        _limit: usize,
+        scope: &Scope,
+        after: Option<uuid::Uuid>,
+        limit: usize,
     ) -> Result<Vec<KmsKeyRecord>, StoreError> {
-        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+        let (account, region) = (scope.account_id.clone(), scope.region.clone());
+        // Every id sorts after the empty string.
+        let after = after.map(|id| id.to_string()).unwrap_or_default();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |connection| {
+            let mut statement = connection
+                .prepare_cached(
+                    "SELECT id, revision, body FROM kms_keys
+                     WHERE account_id = ?1 AND region = ?2 AND id > ?3
+                     ORDER BY id LIMIT ?4",
+                )
+                .map_err(backend)?;
+            let rows = statement
+                .query_map(params![account, region, after, limit], kms_key_row)
+                .map_err(backend)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(backend)?;
+            rows.into_iter().map(decode_kms_key).collect()
+        })
+        .await
     }
 
     async fn kms_keys_due(
         &self,
-        _now: Timestamp,
-        _limit: usize,
+        now: Timestamp,
+        limit: usize,
     ) -> Result<Vec<uuid::Uuid>, StoreError> {
-        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |connection| {
+            let mut statement = connection
+                .prepare_cached(
+                    "SELECT id FROM kms_keys WHERE due_at IS NOT NULL AND due_at <= ?1
+                     ORDER BY due_at, id LIMIT ?2",
+                )
+                .map_err(backend)?;
+            let ids = statement
+                .query_map(params![now.as_millis(), limit], |row| {
+                    row.get::<_, String>(0)
+                })
+                .map_err(backend)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(backend)?;
+            ids.iter().map(|id| parse_key_id(id)).collect()
+        })
+        .await
     }
 
     async fn load_kms_alias(
         &self,
-        _scope: &Scope,
-        _name: &str,
+        scope: &Scope,
+        name: &str,
     ) -> Result<Option<KmsAlias>, StoreError> {
-        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+        let (account, region, name) = (
+            scope.account_id.clone(),
+            scope.region.clone(),
+            name.to_owned(),
+        );
+        self.read(move |connection| {
+            let row = connection
+                .prepare_cached(&format!(
+                    "SELECT {ALIAS_COLUMNS} FROM kms_aliases
+                     WHERE account_id = ?1 AND region = ?2 AND name = ?3"
+                ))
+                .map_err(backend)?
+                .query_row(params![account, region, name], kms_alias_row)
+                .optional()
+                .map_err(backend)?;
+            row.map(decode_kms_alias).transpose()
+        })
+        .await
     }
 
-    async fn put_kms_alias(&self, _alias: &KmsAlias, _create: bool) -> Result<(), StoreError> {
-        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+    async fn put_kms_alias(&self, alias: &KmsAlias, create: bool) -> Result<(), StoreError> {
+        let alias = alias.clone();
+        self.write(move |connection| {
+            let key_exists = connection
+                .prepare_cached("SELECT 1 FROM kms_keys WHERE id = ?1")
+                .map_err(backend)?
+                .exists([alias.key_id.to_string()])
+                .map_err(backend)?;
+            if !key_exists {
+                return Err(StoreError::Conflict);
+            }
+            if create {
+                return insert_kms_alias(connection, &alias);
+            }
+            let updated = connection
+                .prepare_cached(
+                    "UPDATE kms_aliases SET key_id = ?4, updated_at = ?5
+                     WHERE account_id = ?1 AND region = ?2 AND name = ?3",
+                )
+                .map_err(backend)?
+                .execute(params![
+                    alias.account_id,
+                    alias.region,
+                    alias.name,
+                    alias.key_id.to_string(),
+                    alias.updated_at.as_millis(),
+                ])
+                .map_err(alias_error)?;
+            if updated == 0 {
+                return Err(StoreError::AliasConflict);
+            }
+            Ok(())
+        })
+        .await
     }
 
-    async fn delete_kms_alias(&self, _scope: &Scope, _name: &str) -> Result<bool, StoreError> {
-        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+    async fn delete_kms_alias(&self, scope: &Scope, name: &str) -> Result<bool, StoreError> {
+        let (account, region, name) = (
+            scope.account_id.clone(),
+            scope.region.clone(),
+            name.to_owned(),
+        );
+        self.write(move |connection| {
+            let deleted = connection
+                .prepare_cached(
+                    "DELETE FROM kms_aliases WHERE account_id = ?1 AND region = ?2 AND name = ?3",
+                )
+                .map_err(backend)?
+                .execute(params![account, region, name])
+                .map_err(backend)?;
+            Ok(deleted > 0)
+        })
+        .await
     }
 
     async fn list_kms_aliases(
         &self,
-        _scope: &Scope,
-        _key: Option<uuid::Uuid>,
-        _after: Option<&str>,
-        _limit: usize,
+        scope: &Scope,
+        key: Option<uuid::Uuid>,
+        after: Option<&str>,
+        limit: usize,
     ) -> Result<Vec<KmsAlias>, StoreError> {
-        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+        let (account, region) = (scope.account_id.clone(), scope.region.clone());
+        let key = key.map(|id| id.to_string());
+        // Every name sorts after the empty string.
+        let after = after.unwrap_or_default().to_owned();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |connection| {
+            let mut statement = connection
+                .prepare_cached(&format!(
+                    "SELECT {ALIAS_COLUMNS} FROM kms_aliases
+                     WHERE account_id = ?1 AND region = ?2 AND name > ?3
+                       AND (?4 IS NULL OR key_id = ?4)
+                     ORDER BY name LIMIT ?5"
+                ))
+                .map_err(backend)?;
+            let rows = statement
+                .query_map(params![account, region, after, key, limit], kms_alias_row)
+                .map_err(backend)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(backend)?;
+            rows.into_iter().map(decode_kms_alias).collect()
+        })
+        .await
     }
 
-    async fn secrets_with_plain_values(&self, _limit: usize) -> Result<Vec<String>, StoreError> {
-        Err(StoreError::Backend("KMS keys: not implemented yet".into()))
+    async fn secrets_with_plain_values(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |connection| {
+            let mut statement = connection
+                .prepare_cached(
+                    "SELECT arn FROM secrets
+                     WHERE primary_id IS NULL
+                       AND EXISTS (SELECT 1 FROM versions
+                                   WHERE versions.secret_id = secrets.id AND sealed = 0)
+                     ORDER BY id LIMIT ?1",
+                )
+                .map_err(backend)?;
+            statement
+                .query_map([limit], |row| row.get(0))
+                .map_err(backend)?
+                .collect::<Result<Vec<String>, _>>()
+                .map_err(backend)
+        })
+        .await
     }
 }
 
@@ -1284,6 +1688,59 @@ mod tests {
             ),
             ()
         ));
+    }
+
+    /// Values stored before migration 4 read as not sealed, and are found as plain.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn values_from_before_migration_4_read_as_plain() {
+        use crate::store::Store;
+        let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("{error}"));
+        let path = dir.path().join("coffer.db");
+        {
+            let connection =
+                rusqlite::Connection::open(&path).unwrap_or_else(|error| panic!("{error}"));
+            connection
+                .execute_batch(
+                    "CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at INTEGER NOT NULL)",
+                )
+                .unwrap_or_else(|error| panic!("{error}"));
+            for (version, migration) in (1..=3).zip(&super::MIGRATIONS[..3]) {
+                connection
+                    .execute_batch(migration)
+                    .unwrap_or_else(|error| panic!("{error}"));
+                connection
+                    .execute(
+                        "INSERT INTO schema_version (version, applied_at) VALUES (?1, 0)",
+                        [version],
+                    )
+                    .unwrap_or_else(|error| panic!("{error}"));
+            }
+            connection
+                .execute_batch(
+                    "INSERT INTO secrets (id, account_id, region, name, arn, revision, tags,
+                         created_at, last_changed_at)
+                     VALUES (7, '123456789012', 'us-east-1', 'old', 'arn:old', 1, 'null', 0, 0);
+                     INSERT INTO versions (secret_id, version_id, ordinal, created_at, stages,
+                         value_kind, value)
+                     VALUES (7, 'v1', 1, 0, '[\"AWSCURRENT\"]', 0, x'6f6c64');",
+                )
+                .unwrap_or_else(|error| panic!("{error}"));
+        }
+        let store = super::SqliteStore::open(&path).unwrap_or_else(|error| panic!("{error}"));
+        let value = store
+            .load_value(7, "v1")
+            .await
+            .unwrap_or_else(|error| panic!("{error}"))
+            .unwrap_or_else(|| panic!("the old value is gone"));
+        assert!(!value.sealed);
+        assert_eq!(&value.bytes[..], b"old");
+        assert_eq!(
+            store
+                .secrets_with_plain_values(10)
+                .await
+                .unwrap_or_else(|error| panic!("{error}")),
+            ["arn:old"]
+        );
     }
 
     mod on_disk {
