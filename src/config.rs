@@ -202,6 +202,8 @@ mod tests {
                 url: DatabaseUrl::new(url),
                 pool_size,
             },
+            // PostgreSQL needs a root key that every node shares; the default one is refused.
+            root_key: RootKeyConfig::Env,
             ..config("123456789012", 60)
         }
         .validate()
