@@ -129,7 +129,7 @@ async fn keys_are_created_described_and_listed() {
     assert_eq!(created.arn.as_deref(), Some(arn_of(&key_id).as_str()));
     assert_eq!(created.aws_account_id.as_deref(), Some(ACCOUNT_ID));
     assert_eq!(created.description.as_deref(), Some("test key 123"));
-    assert_eq!(created.enabled, true);
+    assert!(created.enabled);
     assert_eq!(created.key_state, Some(KeyState::Enabled));
     assert_eq!(created.key_spec, Some(KeySpec::SymmetricDefault));
     assert_eq!(created.key_usage, Some(KeyUsageType::EncryptDecrypt));
