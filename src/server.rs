@@ -1,8 +1,9 @@
 //! HTTP: one route (`POST /`), the request path, and graceful shutdown.
 //!
-//! `handle` runs the request path in straight-line steps: name the operation from
-//! `X-Amz-Target`, check the content type, authenticate, then one `match` decodes the body,
-//! calls the service and encodes the answer. Every response carries `x-amzn-RequestId`;
+//! Two AWS APIs share the route: Secrets Manager (`X-Amz-Target: secretsmanager.<Op>`) and KMS
+//! (`TrentService.<Op>`, signed for `kms`). `handle` runs the request path in straight-line
+//! steps: name the operation from `X-Amz-Target`, check the content type, authenticate, then
+//! one `match` per API decodes the body, calls the service and encodes the answer. Every response carries `x-amzn-RequestId`;
 //! errors carry their code in `X-Amzn-ErrorType` and the body's `__type`.
 
 use std::future::Future;
@@ -20,7 +21,8 @@ use tokio::net::TcpListener;
 use tracing::Instrument;
 
 use crate::auth::{self, Principal};
-use crate::protocol::{ApiError, ErrorCode, Operation, json, validate};
+use crate::protocol::kms::KmsOperation;
+use crate::protocol::{Api, ApiError, ErrorCode, Operation, json, validate};
 use crate::service::Service;
 
 /// Largest request body accepted. A 64 KiB secret, JSON-escaped at worst six bytes per
@@ -50,24 +52,65 @@ pub async fn run(
         .await
 }
 
+/// The operation a request names, in the API that answers it.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    SecretsManager(Operation),
+    Kms(KmsOperation),
+}
+
+impl Target {
+    /// Reads `X-Amz-Target`; anything that names no operation of either API is
+    /// `UnknownOperationException`.
+    fn parse(target: Option<&str>) -> Result<Target, ApiError> {
+        match KmsOperation::from_target(target) {
+            Some(operation) => Ok(Target::Kms(operation)),
+            None => Operation::from_target(target).map(Target::SecretsManager),
+        }
+    }
+
+    fn api(self) -> Api {
+        match self {
+            Target::SecretsManager(_) => Api::SecretsManager,
+            Target::Kms(_) => Api::Kms,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Target::SecretsManager(operation) => operation.name(),
+            Target::Kms(operation) => operation.name(),
+        }
+    }
+
+    fn signing_name(self) -> &'static str {
+        match self {
+            Target::SecretsManager(_) => auth::SERVICE_NAME,
+            Target::Kms(_) => crate::protocol::kms::SIGNING_NAME,
+        }
+    }
+}
+
 async fn handle(State(state): State<AppState>, request: Request) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let (parts, body) = request.into_parts();
-    let operation = Operation::from_target(header_str(&parts.headers, "x-amz-target"));
+    let target = Target::parse(header_str(&parts.headers, "x-amz-target"));
+    let api = target.as_ref().map_or(Api::SecretsManager, |t| t.api());
     let span = tracing::info_span!(
         "request",
         id = %request_id,
-        operation = operation.as_ref().map(|op| op.name()).unwrap_or("unknown"),
+        operation = target.as_ref().map(|t| t.name()).unwrap_or("unknown"),
     );
     let result = async {
-        let operation = operation?;
+        let target = target?;
         if parts.method != Method::POST {
             return Err(ApiError::new(ErrorCode::UnknownOperationException, ""));
         }
         check_content_type(&parts.headers)?;
-        let principal = auth::authenticate(
+        let principal = auth::authenticate_for(
             header_str(&parts.headers, header::AUTHORIZATION.as_str()),
             &state.account_id,
+            target.signing_name(),
         )?;
         let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
             ApiError::new(
@@ -75,7 +118,12 @@ async fn handle(State(state): State<AppState>, request: Request) -> Response {
                 format!("The request body is larger than {MAX_BODY_BYTES} bytes or could not be read."),
             )
         })?;
-        dispatch(&state.service, &principal, operation, &body).await
+        match target {
+            Target::SecretsManager(operation) => {
+                dispatch(&state.service, &principal, operation, &body).await
+            }
+            Target::Kms(operation) => dispatch_kms(&state.service, &principal, operation, &body).await,
+        }
     }
     .instrument(span.clone())
     .await;
@@ -85,7 +133,7 @@ async fn handle(State(state): State<AppState>, request: Request) -> Response {
             tracing::debug!("ok");
             respond(StatusCode::OK, body, &request_id, None)
         }
-        Err(error) => error_response(&error, &request_id),
+        Err(error) => error_response(&error, api, &request_id),
     }
 }
 
@@ -133,6 +181,47 @@ async fn dispatch(
     )
 }
 
+async fn dispatch_kms(
+    service: &Service,
+    principal: &Principal,
+    operation: KmsOperation,
+    body: &[u8],
+) -> Result<Bytes, ApiError> {
+    /// Every KMS operation decodes its input, runs the service method `kms_<operation>`, and
+    /// encodes its output.
+    macro_rules! route {
+        ($($operation:ident => $method:ident),* $(,)?) => {
+            match operation {
+                $(KmsOperation::$operation => {
+                    call(body, |input| service.$method(principal, input)).await
+                })*
+            }
+        };
+    }
+    route!(
+        CancelKeyDeletion => kms_cancel_key_deletion,
+        CreateAlias => kms_create_alias,
+        CreateKey => kms_create_key,
+        Decrypt => kms_decrypt,
+        DeleteAlias => kms_delete_alias,
+        DescribeKey => kms_describe_key,
+        DisableKey => kms_disable_key,
+        DisableKeyRotation => kms_disable_key_rotation,
+        EnableKey => kms_enable_key,
+        EnableKeyRotation => kms_enable_key_rotation,
+        Encrypt => kms_encrypt,
+        GenerateDataKey => kms_generate_data_key,
+        GenerateDataKeyWithoutPlaintext => kms_generate_data_key_without_plaintext,
+        GetKeyRotationStatus => kms_get_key_rotation_status,
+        ListAliases => kms_list_aliases,
+        ListKeys => kms_list_keys,
+        ReEncrypt => kms_re_encrypt,
+        RotateKeyOnDemand => kms_rotate_key_on_demand,
+        ScheduleKeyDeletion => kms_schedule_key_deletion,
+        UpdateAlias => kms_update_alias,
+    )
+}
+
 /// Decodes and validates the input, runs the operation, encodes its output.
 async fn call<I, O, F>(body: &[u8], operation: impl FnOnce(I) -> F) -> Result<Bytes, ApiError>
 where
@@ -164,20 +253,20 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     ))
 }
 
-fn error_response(error: &ApiError, request_id: &str) -> Response {
+fn error_response(error: &ApiError, api: Api, request_id: &str) -> Response {
     if error.code() == ErrorCode::InternalServiceError {
         // The cause goes to the log only; the client sees a generic message.
         tracing::error!(cause = ?error.cause(), "internal error");
     } else {
         tracing::info!(code = error.code().as_str(), "client error");
     }
-    let status =
-        StatusCode::from_u16(error.code().http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let code = api.code(error.code());
+    let status = StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
     respond(
         status,
-        json::encode_error(error),
+        json::encode_error(error, api),
         request_id,
-        Some(error.code()),
+        Some(code),
     )
 }
 

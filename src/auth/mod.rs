@@ -20,8 +20,19 @@ pub struct Principal {
     pub scope: Scope,
 }
 
-/// Identifies the caller from the `Authorization` header's value (`None` if absent).
+/// Identifies the caller of a Secrets Manager request from the `Authorization` header's value
+/// (`None` if absent).
 pub fn authenticate(authorization: Option<&str>, account_id: &str) -> Result<Principal, ApiError> {
+    authenticate_for(authorization, account_id, SERVICE_NAME)
+}
+
+/// Like [`authenticate`], for a request to the API whose signing name is `service_name`
+/// (`secretsmanager`, `kms`): a signature scoped to another service is refused.
+pub fn authenticate_for(
+    authorization: Option<&str>,
+    account_id: &str,
+    service_name: &str,
+) -> Result<Principal, ApiError> {
     let Some(header) = authorization else {
         return Err(ApiError::new(
             ErrorCode::MissingAuthenticationTokenException,
@@ -31,10 +42,10 @@ pub fn authenticate(authorization: Option<&str>, account_id: &str) -> Result<Pri
     let parsed = sigv4::parse_authorization(header).map_err(|error| {
         ApiError::new(ErrorCode::IncompleteSignatureException, error.to_string())
     })?;
-    if parsed.scope.service != SERVICE_NAME {
+    if parsed.scope.service != service_name {
         return Err(ApiError::new(
             ErrorCode::IncompleteSignatureException,
-            format!("Credential should be scoped to correct service: '{SERVICE_NAME}'."),
+            format!("Credential should be scoped to correct service: '{service_name}'."),
         ));
     }
     Ok(Principal {

@@ -17,8 +17,12 @@ use crate::service::Service;
 
 /// The name under which the purge of deleted secrets is claimed.
 pub const PURGE_JOB: &str = "purge-deleted-secrets";
+/// The name under which the work on KMS keys (deletion after the waiting period, scheduled
+/// rotation) is claimed.
+pub const KMS_KEYS_JOB: &str = "kms-key-lifecycle";
 
-/// Starts the background jobs; they stop when `shutdown` turns true.
+/// Starts the background jobs; they stop when `shutdown` turns true. Both run every
+/// `purge_interval`.
 pub fn spawn(
     service: Arc<Service>,
     purge_interval: Duration,
@@ -26,12 +30,80 @@ pub fn spawn(
 ) -> JoinHandle<()> {
     // This process's name as a holder of job leases: unique per start.
     let holder = format!("node-{}", uuid::Uuid::new_v4().simple());
-    tokio::spawn(purge_deleted_secrets(
+    let kms = tokio::spawn(kms_key_lifecycle(
+        Arc::clone(&service),
+        holder.clone(),
+        purge_interval,
+        shutdown.clone(),
+    ));
+    let purge = tokio::spawn(purge_deleted_secrets(
         service,
         holder,
         purge_interval,
         shutdown,
-    ))
+    ));
+    tokio::spawn(async move {
+        let (purge, kms) = tokio::join!(purge, kms);
+        for result in [purge, kms] {
+            if let Err(error) = result {
+                tracing::error!(%error, "a background job stopped abnormally");
+            }
+        }
+    })
+}
+
+/// Deletes KMS keys whose waiting period has ended and rotates keys whose rotation date has
+/// come, every `interval`, when this node holds the job's lease.
+async fn kms_key_lifecycle(
+    service: Arc<Service>,
+    holder: String,
+    interval: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let lease = lease_for(interval);
+    let mut holding = false;
+    loop {
+        match service.claim_job(KMS_KEYS_JOB, &holder, lease).await {
+            Ok(true) => {
+                if !holding {
+                    tracing::info!(%holder, "this node now runs the KMS key lifecycle");
+                }
+                holding = true;
+                match service.kms_due().await {
+                    Ok(work) if work.deleted == 0 && work.rotated == 0 => {}
+                    Ok(work) => tracing::info!(
+                        deleted = work.deleted,
+                        rotated = work.rotated,
+                        "KMS keys deleted after their waiting period or rotated on schedule"
+                    ),
+                    Err(error) => {
+                        tracing::warn!(%error, cause = ?error.cause(), "the KMS key lifecycle failed; will retry")
+                    }
+                }
+            }
+            Ok(false) => {
+                if holding {
+                    tracing::info!("another node took over the KMS key lifecycle");
+                }
+                holding = false;
+            }
+            Err(error) => {
+                tracing::warn!(%error, cause = ?error.cause(), "could not claim the KMS key job; will retry")
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = shutdown.wait_for(|stop| *stop) => break,
+        }
+    }
+    if holding {
+        if let Err(error) = service
+            .claim_job(KMS_KEYS_JOB, &holder, Duration::ZERO)
+            .await
+        {
+            tracing::debug!(%error, "could not release the KMS key job");
+        }
+    }
 }
 
 /// How long a claim lasts: the holder renews it every `interval`, so it spans two of them (and

@@ -22,6 +22,21 @@ pub enum ErrorCode {
     InternalServiceError,
     InvalidNextTokenException,
     PublicPolicyException,
+    // KMS's modelled errors (its bodies spell the member `message`).
+    NotFoundException,
+    DisabledException,
+    KMSInvalidStateException,
+    InvalidCiphertextException,
+    IncorrectKeyException,
+    AlreadyExistsException,
+    InvalidAliasNameException,
+    InvalidMarkerException,
+    InvalidKeyUsageException,
+    UnsupportedOperationException,
+    NotAuthorizedException,
+    TagException,
+    KMSInternalException,
+    DryRunOperationException,
     // Errors every AWS JSON 1.1 service can send.
     ValidationException,
     SerializationException,
@@ -46,6 +61,20 @@ impl ErrorCode {
             ErrorCode::InternalServiceError => "InternalServiceError",
             ErrorCode::InvalidNextTokenException => "InvalidNextTokenException",
             ErrorCode::PublicPolicyException => "PublicPolicyException",
+            ErrorCode::NotFoundException => "NotFoundException",
+            ErrorCode::DisabledException => "DisabledException",
+            ErrorCode::KMSInvalidStateException => "KMSInvalidStateException",
+            ErrorCode::InvalidCiphertextException => "InvalidCiphertextException",
+            ErrorCode::IncorrectKeyException => "IncorrectKeyException",
+            ErrorCode::AlreadyExistsException => "AlreadyExistsException",
+            ErrorCode::InvalidAliasNameException => "InvalidAliasNameException",
+            ErrorCode::InvalidMarkerException => "InvalidMarkerException",
+            ErrorCode::InvalidKeyUsageException => "InvalidKeyUsageException",
+            ErrorCode::UnsupportedOperationException => "UnsupportedOperationException",
+            ErrorCode::NotAuthorizedException => "NotAuthorizedException",
+            ErrorCode::TagException => "TagException",
+            ErrorCode::KMSInternalException => "KMSInternalException",
+            ErrorCode::DryRunOperationException => "DryRunOperationException",
             ErrorCode::ValidationException => "ValidationException",
             ErrorCode::SerializationException => "SerializationException",
             ErrorCode::UnknownOperationException => "UnknownOperationException",
@@ -59,7 +88,21 @@ impl ErrorCode {
     pub fn is_modelled(self) -> bool {
         !matches!(
             self,
-            ErrorCode::ValidationException
+            ErrorCode::NotFoundException
+                | ErrorCode::DisabledException
+                | ErrorCode::KMSInvalidStateException
+                | ErrorCode::InvalidCiphertextException
+                | ErrorCode::IncorrectKeyException
+                | ErrorCode::AlreadyExistsException
+                | ErrorCode::InvalidAliasNameException
+                | ErrorCode::InvalidMarkerException
+                | ErrorCode::InvalidKeyUsageException
+                | ErrorCode::UnsupportedOperationException
+                | ErrorCode::NotAuthorizedException
+                | ErrorCode::TagException
+                | ErrorCode::KMSInternalException
+                | ErrorCode::DryRunOperationException
+                | ErrorCode::ValidationException
                 | ErrorCode::SerializationException
                 | ErrorCode::UnknownOperationException
                 | ErrorCode::MissingAuthenticationTokenException
@@ -71,8 +114,36 @@ impl ErrorCode {
     /// The HTTP status AWS answers with: 500 only for its internal error, 400 for the rest.
     pub fn http_status(self) -> u16 {
         match self {
-            ErrorCode::InternalServiceError => 500,
+            ErrorCode::InternalServiceError | ErrorCode::KMSInternalException => 500,
             _ => 400,
+        }
+    }
+}
+
+/// Which AWS API answers a request: the same error is spelled a little differently by each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    SecretsManager,
+    Kms,
+}
+
+impl Api {
+    /// The code this API sends for `code`: KMS names its internal error
+    /// `KMSInternalException`.
+    pub fn code(self, code: ErrorCode) -> ErrorCode {
+        match (self, code) {
+            (Api::Kms, ErrorCode::InternalServiceError) => ErrorCode::KMSInternalException,
+            (_, code) => code,
+        }
+    }
+
+    /// The member of an error body that holds the message: Secrets Manager's modelled errors
+    /// spell it `Message`; KMS's errors and the errors every AWS JSON service shares spell it
+    /// `message`.
+    pub fn message_member(self, code: ErrorCode) -> &'static str {
+        match self {
+            Api::SecretsManager if code.is_modelled() => "Message",
+            _ => "message",
         }
     }
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
-use super::{ApiError, ErrorCode};
+use super::{Api, ApiError, ErrorCode};
 
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
@@ -69,16 +69,11 @@ pub fn encode<T: Serialize>(output: &T) -> Result<Bytes, ApiError> {
     Ok(Bytes::from_owner(Zeroizing::new(body)))
 }
 
-/// The body of an error response. Secrets Manager's modelled errors spell the member
-/// `Message`; the errors every AWS JSON service shares (validation, serialization, unknown
-/// operation, signature) spell it `message`. SDKs read either.
-pub fn encode_error(error: &ApiError) -> Bytes {
-    let code = error.code();
-    let key = if code.is_modelled() {
-        "Message"
-    } else {
-        "message"
-    };
+/// The body of an error response as `api` spells it (see [`Api::message_member`]). SDKs
+/// read either spelling.
+pub fn encode_error(error: &ApiError, api: Api) -> Bytes {
+    let code = api.code(error.code());
+    let key = api.message_member(code);
     let mut body = serde_json::Map::new();
     body.insert("__type".to_owned(), code.as_str().into());
     body.insert(key.to_owned(), error.message().into());
@@ -146,16 +141,31 @@ mod tests {
 
     #[test]
     fn error_bodies_carry_type_and_message() {
-        let body = encode_error(&ApiError::new(
-            ErrorCode::ResourceNotFoundException,
-            "say \"hi\"",
-        ));
+        let body = encode_error(
+            &ApiError::new(ErrorCode::ResourceNotFoundException, "say \"hi\""),
+            Api::SecretsManager,
+        );
         let value: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         assert_eq!(value["__type"], "ResourceNotFoundException");
         assert_eq!(value["Message"], "say \"hi\"");
-        let body = encode_error(&ApiError::new(ErrorCode::ValidationException, "bad"));
+        let body = encode_error(
+            &ApiError::new(ErrorCode::ValidationException, "bad"),
+            Api::SecretsManager,
+        );
         let value: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         assert_eq!(value["__type"], "ValidationException");
         assert_eq!(value["message"], "bad");
+        // KMS spells every message `message`, and names its internal error its own way.
+        let body = encode_error(
+            &ApiError::new(ErrorCode::NotFoundException, "gone"),
+            Api::Kms,
+        );
+        let value: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        assert_eq!(value["__type"], "NotFoundException");
+        assert_eq!(value["message"], "gone");
+        let body = encode_error(&ApiError::internal("disk"), Api::Kms);
+        let value: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        assert_eq!(value["__type"], "KMSInternalException");
+        assert!(value.get("Message").is_none());
     }
 }

@@ -503,7 +503,7 @@ pub struct DeleteSecretOutput {
 }
 
 /// Timestamps travel as seconds since the epoch, with a fractional part.
-mod epoch_seconds {
+pub(crate) mod epoch_seconds {
     use serde::Serializer;
 
     use crate::clock::Timestamp;
@@ -513,7 +513,7 @@ mod epoch_seconds {
     }
 }
 
-mod optional_epoch_seconds {
+pub(crate) mod optional_epoch_seconds {
     use serde::Serializer;
 
     use crate::clock::Timestamp;

@@ -13,12 +13,12 @@ pub trait Validate {
 
 /// Collects violations, then reports them all at once as AWS does.
 #[derive(Default)]
-struct Checker {
+pub(crate) struct Checker {
     violations: Vec<String>,
 }
 
 impl Checker {
-    fn required<T>(&mut self, member: &str, value: Option<&T>) {
+    pub(crate) fn required<T>(&mut self, member: &str, value: Option<&T>) {
         if value.is_none() {
             self.violations.push(format!(
                 "Value null at '{member}' failed to satisfy constraint: Member must not be null"
@@ -27,7 +27,7 @@ impl Checker {
     }
 
     /// A string's length in characters, within `min..=max`.
-    fn length(&mut self, member: &str, value: Option<&str>, min: usize, max: usize) {
+    pub(crate) fn length(&mut self, member: &str, value: Option<&str>, min: usize, max: usize) {
         if let Some(value) = value {
             let length = value.chars().count();
             self.length_violation(member, Some(value), length, min, max);
@@ -35,7 +35,13 @@ impl Checker {
     }
 
     /// Like [`Checker::length`], for a value never to be repeated.
-    fn sensitive_length(&mut self, member: &str, length: Option<usize>, min: usize, max: usize) {
+    pub(crate) fn sensitive_length(
+        &mut self,
+        member: &str,
+        length: Option<usize>,
+        min: usize,
+        max: usize,
+    ) {
         if let Some(length) = length {
             self.length_violation(member, None, length, min, max);
         }
@@ -62,7 +68,7 @@ impl Checker {
         ));
     }
 
-    fn range(&mut self, member: &str, value: Option<i64>, min: i64, max: i64) {
+    pub(crate) fn range(&mut self, member: &str, value: Option<i64>, min: i64, max: i64) {
         let Some(value) = value else { return };
         let constraint = if value < min {
             format!("Member must have value greater than or equal to {min}")
@@ -76,7 +82,7 @@ impl Checker {
         ));
     }
 
-    fn finish(self) -> Result<(), ApiError> {
+    pub(crate) fn finish(self) -> Result<(), ApiError> {
         let count = self.violations.len();
         if count == 0 {
             return Ok(());
@@ -321,7 +327,7 @@ const SCHEDULE_EXPRESSION: (usize, usize) = (1, 256);
 const DURATION: (usize, usize) = (2, 3);
 
 impl Checker {
-    fn one_of(&mut self, member: &str, value: Option<&str>, allowed: &[&str]) {
+    pub(crate) fn one_of(&mut self, member: &str, value: Option<&str>, allowed: &[&str]) {
         if let Some(value) = value
             && !allowed.contains(&value)
         {
@@ -332,7 +338,13 @@ impl Checker {
         }
     }
 
-    fn pattern(&mut self, member: &str, value: Option<&str>, pattern: &str, ok: fn(&str) -> bool) {
+    pub(crate) fn pattern(
+        &mut self,
+        member: &str,
+        value: Option<&str>,
+        pattern: &str,
+        ok: fn(&str) -> bool,
+    ) {
         if let Some(value) = value
             && !ok(value)
         {
@@ -342,7 +354,20 @@ impl Checker {
         }
     }
 
-    fn list_length(&mut self, member: &str, length: Option<usize>, min: usize, max: usize) {
+    /// A pattern violation of a value never to be repeated.
+    pub(crate) fn sensitive_pattern(&mut self, member: &str, pattern: &str) {
+        self.violations.push(format!(
+            "Value at '{member}' failed to satisfy constraint: Member must satisfy regular expression pattern: {pattern}"
+        ));
+    }
+
+    pub(crate) fn list_length(
+        &mut self,
+        member: &str,
+        length: Option<usize>,
+        min: usize,
+        max: usize,
+    ) {
         self.sensitive_length(member, length, min, max);
     }
 

@@ -1430,6 +1430,320 @@ class AwsCliTest(unittest.TestCase):
             "--exclude-punctuation",
         )
 
+def make_kms_client():
+    session = boto3.session.Session(
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        region_name=REGION,
+    )
+    return session.client(
+        "kms",
+        endpoint_url=endpoint(),
+        config=Config(
+            retries={"max_attempts": 1, "mode": "standard"},
+            connect_timeout=10,
+            read_timeout=60,
+        ),
+    )
+
+
+def key_arn(key_id):
+    return f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/{key_id}"
+
+
+class KmsBoto3Test(unittest.TestCase):
+    """The KMS API (`TrentService.*`, signed for `kms`) through boto3."""
+
+    maxDiff = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.kms = make_kms_client()
+
+    def create_key(self, **kwargs):
+        metadata = self.kms.create_key(**kwargs)["KeyMetadata"]
+        return metadata["KeyId"]
+
+    def assert_kms_error(self, code, message, operation, **kwargs):
+        """Expects a ClientError with `code` (and `message` unless None); returns it."""
+        with self.assertRaises(ClientError, msg=f"expected {code}") as caught:
+            operation(**kwargs)
+        error = caught.exception.response["Error"]
+        self.assertEqual(error["Code"], code, caught.exception.response)
+        if message is not None:
+            self.assertEqual(error.get("Message", ""), message, caught.exception.response)
+        return caught.exception
+
+    def test_create_and_describe_key(self):
+        metadata = self.kms.create_key(Description="compat key", KeyUsage="ENCRYPT_DECRYPT")[
+            "KeyMetadata"
+        ]
+        key_id = metadata["KeyId"]
+        self.assertEqual(str(uuid.UUID(key_id)), key_id)
+        self.assertEqual(metadata["Arn"], key_arn(key_id))
+        self.assertEqual(metadata["AWSAccountId"], ACCOUNT_ID)
+        self.assertEqual(metadata["KeyState"], "Enabled")
+        self.assertIs(metadata["Enabled"], True)
+        self.assertEqual(metadata["KeySpec"], "SYMMETRIC_DEFAULT")
+        self.assertEqual(metadata["CustomerMasterKeySpec"], "SYMMETRIC_DEFAULT")
+        self.assertEqual(metadata["EncryptionAlgorithms"], ["SYMMETRIC_DEFAULT"])
+        self.assertEqual(metadata["KeyManager"], "CUSTOMER")
+        self.assertEqual(metadata["Origin"], "AWS_KMS")
+        self.assertIsInstance(metadata["CreationDate"], datetime.datetime)
+        self.assertLess(abs(metadata["CreationDate"] - utc_now()), CLOCK_TOLERANCE)
+        described = self.kms.describe_key(KeyId=key_arn(key_id))["KeyMetadata"]
+        self.assertEqual(described["Description"], "compat key")
+        self.assertEqual(described["CurrentKeyMaterialId"], metadata["CurrentKeyMaterialId"])
+
+        missing = str(uuid.uuid4())
+        self.assert_kms_error(
+            "NotFoundException",
+            f"Key '{key_arn(missing)}' does not exist",
+            self.kms.describe_key,
+            KeyId=missing,
+        )
+        self.assert_kms_error(
+            "NotFoundException", "Invalid keyId 'fake-key-id'", self.kms.describe_key, KeyId="fake-key-id"
+        )
+        self.assert_kms_error(
+            "UnsupportedOperationException",
+            None,
+            self.kms.create_key,
+            KeySpec="ECC_NIST_P256",
+            KeyUsage="SIGN_VERIFY",
+        )
+
+    def test_encrypt_decrypt_reencrypt_and_data_keys(self):
+        key_id = self.create_key()
+        other = self.create_key()
+        encrypted = self.kms.encrypt(
+            KeyId=key_id, Plaintext=b"compat plaintext", EncryptionContext={"app": "compat"}
+        )
+        self.assertEqual(encrypted["KeyId"], key_arn(key_id))
+        self.assertEqual(encrypted["EncryptionAlgorithm"], "SYMMETRIC_DEFAULT")
+        blob = encrypted["CiphertextBlob"]
+        self.assertIsInstance(blob, bytes)
+        decrypted = self.kms.decrypt(CiphertextBlob=blob, EncryptionContext={"app": "compat"})
+        self.assertEqual(decrypted["Plaintext"], b"compat plaintext")
+        self.assertEqual(decrypted["KeyId"], key_arn(key_id))
+        self.assertEqual(len(decrypted["KeyMaterialId"]), 64)
+
+        self.assert_kms_error("InvalidCiphertextException", "", self.kms.decrypt, CiphertextBlob=blob)
+        self.assert_kms_error(
+            "InvalidCiphertextException",
+            "",
+            self.kms.decrypt,
+            CiphertextBlob=blob + b"bad_data",
+            EncryptionContext={"app": "compat"},
+        )
+        self.assert_kms_error(
+            "IncorrectKeyException",
+            "The key ID in the request does not identify a CMK that can perform this operation.",
+            self.kms.decrypt,
+            CiphertextBlob=blob,
+            KeyId=other,
+            EncryptionContext={"app": "compat"},
+        )
+
+        moved = self.kms.re_encrypt(
+            CiphertextBlob=blob,
+            SourceEncryptionContext={"app": "compat"},
+            DestinationKeyId=other,
+        )
+        self.assertEqual(moved["SourceKeyId"], key_arn(key_id))
+        self.assertEqual(moved["KeyId"], key_arn(other))
+        self.assertEqual(self.kms.decrypt(CiphertextBlob=moved["CiphertextBlob"])["Plaintext"], b"compat plaintext")
+
+        data_key = self.kms.generate_data_key(KeyId=key_id, KeySpec="AES_256")
+        self.assertEqual(len(data_key["Plaintext"]), 32)
+        self.assertEqual(
+            self.kms.decrypt(CiphertextBlob=data_key["CiphertextBlob"])["Plaintext"], data_key["Plaintext"]
+        )
+        without = self.kms.generate_data_key_without_plaintext(KeyId=key_id, NumberOfBytes=64)
+        self.assertNotIn("Plaintext", without)
+        self.assertEqual(len(self.kms.decrypt(CiphertextBlob=without["CiphertextBlob"])["Plaintext"]), 64)
+        error = self.assert_kms_error(
+            "ValidationException", None, self.kms.encrypt, KeyId=key_id, Plaintext=b"x" * 4097
+        )
+        self.assertIn("Member must have length less than or equal to 4096", str(error))
+
+    def test_disable_schedule_and_cancel_deletion(self):
+        key_id = self.create_key()
+        arn = key_arn(key_id)
+        blob = self.kms.encrypt(KeyId=key_id, Plaintext=b"state")["CiphertextBlob"]
+        self.kms.disable_key(KeyId=key_id)
+        self.assertEqual(self.kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"], "Disabled")
+        self.assert_kms_error(
+            "DisabledException", f"{arn} is disabled.", self.kms.encrypt, KeyId=key_id, Plaintext=b"x"
+        )
+        self.assert_kms_error("DisabledException", f"{arn} is disabled.", self.kms.decrypt, CiphertextBlob=blob)
+        self.kms.enable_key(KeyId=key_id)
+
+        scheduled = self.kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+        self.assertEqual(scheduled["KeyId"], arn)
+        self.assertEqual(scheduled["KeyState"], "PendingDeletion")
+        self.assertEqual(scheduled["PendingWindowInDays"], 7)
+        self.assertLess(
+            abs(scheduled["DeletionDate"] - (utc_now() + datetime.timedelta(days=7))), CLOCK_TOLERANCE
+        )
+        metadata = self.kms.describe_key(KeyId=key_id)["KeyMetadata"]
+        self.assertIs(metadata["Enabled"], False)
+        self.assertIn("DeletionDate", metadata)
+        self.assert_kms_error(
+            "KMSInvalidStateException", f"{arn} is pending deletion.", self.kms.decrypt, CiphertextBlob=blob
+        )
+        self.assert_kms_error(
+            "KMSInvalidStateException", f"{arn} is pending deletion.", self.kms.schedule_key_deletion, KeyId=key_id
+        )
+        self.assertEqual(self.kms.cancel_key_deletion(KeyId=key_id)["KeyId"], arn)
+        metadata = self.kms.describe_key(KeyId=key_id)["KeyMetadata"]
+        self.assertEqual(metadata["KeyState"], "Disabled")
+        self.assertNotIn("DeletionDate", metadata)
+
+        error = self.assert_kms_error(
+            "ValidationException", None, self.kms.schedule_key_deletion, KeyId=key_id, PendingWindowInDays=31
+        )
+        self.assertIn("Member must have value less than or equal to 30", str(error))
+
+    def test_aliases(self):
+        key_id = self.create_key()
+        other = self.create_key()
+        name = f"alias/compat-{uuid.uuid4().hex}"
+        self.kms.create_alias(AliasName=name, TargetKeyId=key_id)
+        self.assertEqual(self.kms.describe_key(KeyId=name)["KeyMetadata"]["KeyId"], key_id)
+        self.assert_kms_error(
+            "AlreadyExistsException",
+            f"An alias with the name arn:aws:kms:{REGION}:{ACCOUNT_ID}:{name} already exists",
+            self.kms.create_alias,
+            AliasName=name,
+            TargetKeyId=other,
+        )
+        self.assert_kms_error(
+            "ValidationException",
+            'Alias must start with the prefix "alias/". Please see '
+            "https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html",
+            self.kms.create_alias,
+            AliasName="no-prefix",
+            TargetKeyId=key_id,
+        )
+        self.assert_kms_error(
+            "NotAuthorizedException", None, self.kms.create_alias, AliasName="alias/aws/compat", TargetKeyId=key_id
+        )
+        self.kms.update_alias(AliasName=name, TargetKeyId=other)
+        aliases = self.kms.list_aliases(KeyId=other)["Aliases"]
+        self.assertEqual([a["AliasName"] for a in aliases], [name])
+        self.assertEqual(aliases[0]["AliasArn"], f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:{name}")
+        self.assertEqual(aliases[0]["TargetKeyId"], other)
+        self.assertIsInstance(aliases[0]["CreationDate"], datetime.datetime)
+        self.kms.delete_alias(AliasName=name)
+        self.assert_kms_error(
+            "NotFoundException",
+            f"Alias arn:aws:kms:{REGION}:{ACCOUNT_ID}:{name} is not found.",
+            self.kms.describe_key,
+            KeyId=name,
+        )
+
+    def test_list_keys_pages_with_the_paginator(self):
+        created = {self.create_key() for _ in range(3)}
+        first = self.kms.list_keys(Limit=1)
+        self.assertEqual(len(first["Keys"]), 1)
+        self.assertIs(first["Truncated"], True)
+        self.assertIn("NextMarker", first)
+        seen = []
+        for page in self.kms.get_paginator("list_keys").paginate(PaginationConfig={"PageSize": 2}):
+            self.assertLessEqual(len(page["Keys"]), 2)
+            seen.extend(key["KeyId"] for key in page["Keys"])
+        self.assertEqual(len(seen), len(set(seen)))
+        self.assertTrue(created <= set(seen))
+
+    def test_rotation(self):
+        key_id = self.create_key()
+        self.assertIs(self.kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"], False)
+        self.kms.enable_key_rotation(KeyId=key_id, RotationPeriodInDays=90)
+        status = self.kms.get_key_rotation_status(KeyId=key_id)
+        self.assertIs(status["KeyRotationEnabled"], True)
+        self.assertEqual(status["RotationPeriodInDays"], 90)
+        self.assertLess(
+            abs(status["NextRotationDate"] - (utc_now() + datetime.timedelta(days=90))), CLOCK_TOLERANCE
+        )
+        before = self.kms.describe_key(KeyId=key_id)["KeyMetadata"]["CurrentKeyMaterialId"]
+        blob = self.kms.encrypt(KeyId=key_id, Plaintext=b"old")["CiphertextBlob"]
+        self.assertEqual(self.kms.rotate_key_on_demand(KeyId=key_id)["KeyId"], key_arn(key_id))
+        after = self.kms.describe_key(KeyId=key_id)["KeyMetadata"]["CurrentKeyMaterialId"]
+        self.assertNotEqual(before, after)
+        self.assertEqual(self.kms.decrypt(CiphertextBlob=blob)["Plaintext"], b"old")
+        self.kms.disable_key_rotation(KeyId=key_id)
+        self.assertIs(self.kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"], False)
+
+
+class KmsCliTest(unittest.TestCase):
+    """The KMS API through the unmodified aws CLI (`aws kms ...`)."""
+
+    maxDiff = None
+
+    def run_kms(self, *arguments):
+        command = ["aws", "--endpoint-url", endpoint(), "--region", REGION, "--output", "json", "kms", *arguments]
+        return subprocess.run(
+            command,
+            env=dict(os.environ),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT_SECONDS,
+            check=False,
+        )
+
+    def kms(self, *arguments):
+        result = self.run_kms(*arguments)
+        self.assertEqual(
+            result.returncode,
+            0,
+            f"aws kms {' '.join(arguments)} failed (exit {result.returncode}):\n"
+            f"stdout: {result.stdout}\nstderr: {result.stderr}",
+        )
+        return json.loads(result.stdout) if result.stdout.strip() else {}
+
+    def kms_error(self, code, *arguments):
+        result = self.run_kms(*arguments)
+        self.assertNotEqual(result.returncode, 0, f"aws kms {' '.join(arguments)} should have failed")
+        self.assertIn(f"({code})", result.stderr, result.stderr)
+        return result.stderr
+
+    def test_cli_key_alias_and_encryption(self):
+        key_id = self.kms("create-key", "--description", "cli key")["KeyMetadata"]["KeyId"]
+        alias = f"alias/cli-{uuid.uuid4().hex}"
+        self.kms("create-alias", "--alias-name", alias, "--target-key-id", key_id)
+        described = self.kms("describe-key", "--key-id", alias)["KeyMetadata"]
+        self.assertEqual(described["KeyId"], key_id)
+        self.assertEqual(described["Description"], "cli key")
+
+        with tempfile.TemporaryDirectory() as directory:
+            plain_path = os.path.join(directory, "plain.txt")
+            with open(plain_path, "wb") as handle:
+                handle.write(b"cli plaintext")
+            encrypted = self.kms(
+                "encrypt", "--key-id", alias, "--plaintext", f"fileb://{plain_path}"
+            )
+            self.assertEqual(encrypted["KeyId"], key_arn(key_id))
+            blob_path = os.path.join(directory, "blob.bin")
+            with open(blob_path, "wb") as handle:
+                handle.write(base64.b64decode(encrypted["CiphertextBlob"]))
+            decrypted = self.kms("decrypt", "--ciphertext-blob", f"fileb://{blob_path}")
+            self.assertEqual(base64.b64decode(decrypted["Plaintext"]), b"cli plaintext")
+            self.assertEqual(decrypted["KeyId"], key_arn(key_id))
+
+            self.kms("disable-key", "--key-id", key_id)
+            stderr = self.kms_error("DisabledException", "decrypt", "--ciphertext-blob", f"fileb://{blob_path}")
+            self.assertIn(f"{key_arn(key_id)} is disabled.", stderr)
+
+        scheduled = self.kms("schedule-key-deletion", "--key-id", key_id, "--pending-window-in-days", "7")
+        self.assertEqual(scheduled["KeyState"], "PendingDeletion")
+        self.assertEqual(scheduled["PendingWindowInDays"], 7)
+        listed = self.kms("list-aliases", "--key-id", key_id)["Aliases"]
+        self.assertEqual([entry["AliasName"] for entry in listed], [alias])
+        self.kms_error("NotFoundException", "describe-key", "--key-id", "fake-key-id")
+
+
 def main():
     try:
         endpoint()
