@@ -221,7 +221,10 @@ mod tests {
             config.clone().validate().err(),
             Some(ConfigError::RootKeyForPostgres)
         );
-        for root_key in [RootKeyConfig::Env, RootKeyConfig::File("/keys/root.key".into())] {
+        for root_key in [
+            RootKeyConfig::Env,
+            RootKeyConfig::File("/keys/root.key".into()),
+        ] {
             assert!(
                 Config {
                     root_key,

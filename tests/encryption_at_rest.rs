@@ -16,6 +16,22 @@ fn client(endpoint: &str) -> Client {
     common::sdk_client(endpoint, "us-east-1")
 }
 
+fn kms_client(endpoint: &str) -> aws_sdk_kms::Client {
+    let config = aws_sdk_kms::Config::builder()
+        .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_sdk_kms::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_kms::config::Credentials::new(
+            "AKIDCOFFERTEST",
+            "not-checked-yet",
+            None,
+            None,
+            "tests",
+        ))
+        .build();
+    aws_sdk_kms::Client::from_conf(config)
+}
+
 /// Every file of the data directory (database, WAL, shared memory, key file) and the log.
 fn files_to_scan(data: &Path, log: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(data)
@@ -124,7 +140,46 @@ async fn no_value_is_written_in_the_clear_to_the_database_its_wal_or_the_logs() 
         Some(large.as_str())
     );
 
+    // Through the KMS API: a plaintext encrypted, and a data key generated (whose plaintext
+    // only the caller may ever see).
+    let kms = kms_client(&server.endpoint);
+    let key_id = kms
+        .create_key()
+        .description("scan")
+        .send()
+        .await
+        .expect("create key")
+        .key_metadata()
+        .expect("metadata")
+        .key_id()
+        .to_owned();
+    let kms_plaintext = b"plaintext-canary-kms-encrypt-3e9d".to_vec();
+    kms.encrypt()
+        .key_id(&key_id)
+        .plaintext(aws_sdk_kms::primitives::Blob::new(kms_plaintext.clone()))
+        .send()
+        .await
+        .expect("encrypt");
+    let data_key = kms
+        .generate_data_key()
+        .key_id(&key_id)
+        .key_spec(aws_sdk_kms::types::DataKeySpec::Aes256)
+        .send()
+        .await
+        .expect("generate data key")
+        .plaintext()
+        .expect("plaintext data key")
+        .as_ref()
+        .to_vec();
+    assert_eq!(data_key.len(), 32);
+
     let needles = [
+        ("the KMS plaintext", kms_plaintext.clone()),
+        ("the generated data key", data_key.clone()),
+        (
+            "the generated data key in base64",
+            base64_of(&data_key).into_bytes(),
+        ),
         ("the created value", created.as_bytes().to_vec()),
         ("the updated value", updated.as_bytes().to_vec()),
         ("the put value", put.as_bytes().to_vec()),

@@ -169,10 +169,7 @@ async fn the_managed_key_is_created_on_first_use_and_not_shown() {
         .filter(|alias| alias.alias_name() == Some("alias/aws/secretsmanager"))
         .collect();
     assert_eq!(managed_aliases.len(), 1);
-    assert_eq!(
-        managed_aliases[0].target_key_id(),
-        Some(metadata.key_id())
-    );
+    assert_eq!(managed_aliases[0].target_key_id(), Some(metadata.key_id()));
 }
 
 #[tokio::test]
@@ -231,7 +228,11 @@ async fn unknown_disabled_and_pending_deletion_keys_are_refused_as_aws_refuses_t
         .expect_err("disabled");
     assert_eq!(code, "DecryptionFailure");
     assert!(!message.contains("first"), "{message}");
-    kms.enable_key().key_id(&key_id).send().await.expect("enable");
+    kms.enable_key()
+        .key_id(&key_id)
+        .send()
+        .await
+        .expect("enable");
     assert_eq!(
         get_stage(&sm, "on-a-key", "AWSCURRENT").await,
         Ok("first".to_owned())
@@ -260,7 +261,11 @@ async fn unknown_disabled_and_pending_deletion_keys_are_refused_as_aws_refuses_t
         .send()
         .await
         .expect("cancel deletion");
-    kms.enable_key().key_id(&key_id).send().await.expect("enable");
+    kms.enable_key()
+        .key_id(&key_id)
+        .send()
+        .await
+        .expect("enable");
     assert_eq!(
         get_stage(&sm, "on-a-key", "AWSCURRENT").await,
         Ok("first".to_owned())
@@ -390,7 +395,10 @@ async fn a_new_kms_key_takes_the_labelled_versions_along_and_leaves_older_ones()
         .send()
         .await
         .expect("update under the new key");
-    assert_eq!(get_stage(&sm, "moving", "AWSCURRENT").await, Ok("v5".into()));
+    assert_eq!(
+        get_stage(&sm, "moving", "AWSCURRENT").await,
+        Ok("v5".into())
+    );
 }
 
 #[tokio::test]

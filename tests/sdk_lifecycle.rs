@@ -230,7 +230,9 @@ async fn secrets_are_namespaced_per_region() {
 async fn update_without_a_value_changes_metadata_only() {
     let server = TestServer::start().await;
     let client = server.client();
-    server.kms_key_with_alias(common::REGION, "alias/team-key").await;
+    server
+        .kms_key_with_alias(common::REGION, "alias/team-key")
+        .await;
     common::create(&client, "meta", "v").await;
     let updated = client
         .update_secret()

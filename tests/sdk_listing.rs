@@ -650,7 +650,9 @@ async fn secrets_pending_deletion_show_only_when_planned_deletion_is_included() 
 async fn entries_carry_versions_tags_and_only_a_given_kms_key() {
     let server = TestServer::start().await;
     let client = server.client();
-    server.kms_key_with_alias(common::REGION, "alias/my-key").await;
+    server
+        .kms_key_with_alias(common::REGION, "alias/my-key")
+        .await;
     let plain = common::create(&client, "plain", "v1").await;
     let v2 = client
         .put_secret_value()

@@ -99,7 +99,12 @@ impl TestServer {
         };
         let keyring = self.service.keyring();
         let record = keyring
-            .new_key(&scope, format!("test key {alias}"), KeyManager::Customer, None)
+            .new_key(
+                &scope,
+                format!("test key {alias}"),
+                KeyManager::Customer,
+                None,
+            )
             .expect("new key material");
         let now = self.clock.now();
         let alias = KmsAlias {

@@ -1743,6 +1743,64 @@ class KmsCliTest(unittest.TestCase):
         self.assertEqual([entry["AliasName"] for entry in listed], [alias])
         self.kms_error("NotFoundException", "describe-key", "--key-id", "fake-key-id")
 
+    def run_sm(self, *arguments):
+        command = ["aws", "--endpoint-url", endpoint(), "--region", REGION, "--output", "json", "secretsmanager", *arguments]
+        return subprocess.run(
+            command,
+            env=dict(os.environ),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT_SECONDS,
+            check=False,
+        )
+
+    def sm(self, *arguments):
+        result = self.run_sm(*arguments)
+        self.assertEqual(result.returncode, 0, f"aws secretsmanager {' '.join(arguments)}: {result.stderr}")
+        return json.loads(result.stdout) if result.stdout.strip() else {}
+
+    def test_cli_secret_moved_between_keys(self):
+        """A secret under a customer key (by alias), moved to another key (by ARN) with
+        update-secret --kms-key-id: the labelled versions follow, the older one stays."""
+        first = self.kms("create-key", "--description", "first")["KeyMetadata"]["KeyId"]
+        second = self.kms("create-key", "--description", "second")["KeyMetadata"]["KeyId"]
+        alias = f"alias/sm-{uuid.uuid4().hex}"
+        self.kms("create-alias", "--alias-name", alias, "--target-key-id", first)
+        name = f"cli-moved-{uuid.uuid4().hex}"
+        self.sm("create-secret", "--name", name, "--secret-string", "one", "--kms-key-id", alias)
+        self.sm("put-secret-value", "--secret-id", name, "--secret-string", "two")
+        self.sm("put-secret-value", "--secret-id", name, "--secret-string", "three")
+        self.assertEqual(self.sm("describe-secret", "--secret-id", name)["KmsKeyId"], alias)
+
+        self.sm("update-secret", "--secret-id", name, "--kms-key-id", key_arn(second))
+        self.assertEqual(self.sm("describe-secret", "--secret-id", name)["KmsKeyId"], key_arn(second))
+        versions = self.sm("list-secret-version-ids", "--secret-id", name, "--include-deprecated")["Versions"]
+        keys = {tuple(v.get("VersionStages", [])): v["KmsKeyIds"] for v in versions}
+        self.assertEqual(keys[("AWSCURRENT",)], [key_arn(second)])
+        self.assertEqual(keys[("AWSPREVIOUS",)], [key_arn(second)])
+        self.assertEqual(keys[()], [alias])
+
+        # The first key disabled: the moved versions still read, the old one does not.
+        self.kms("disable-key", "--key-id", first)
+        current = self.sm("get-secret-value", "--secret-id", name)
+        self.assertEqual(current["SecretString"], "three")
+        previous = self.sm("get-secret-value", "--secret-id", name, "--version-stage", "AWSPREVIOUS")
+        self.assertEqual(previous["SecretString"], "two")
+        oldest = [v["VersionId"] for v in versions if not v.get("VersionStages")][0]
+        result = self.run_sm("get-secret-value", "--secret-id", name, "--version-id", oldest)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("(DecryptionFailure)", result.stderr)
+
+        # Back to the managed key with an empty KmsKeyId: DescribeSecret omits the key.
+        self.sm("update-secret", "--secret-id", name, "--kms-key-id", "")
+        self.assertNotIn("KmsKeyId", self.sm("describe-secret", "--secret-id", name))
+        self.kms("disable-key", "--key-id", second)
+        self.assertEqual(self.sm("get-secret-value", "--secret-id", name)["SecretString"], "three")
+        # An unknown key is refused as AWS refuses it.
+        result = self.run_sm("create-secret", "--name", f"{name}-x", "--secret-string", "x", "--kms-key-id", "alias/nope")
+        self.assertIn("(AccessDeniedException)", result.stderr)
+
 
 def main():
     try:
