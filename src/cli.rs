@@ -40,7 +40,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the Secrets Manager API.
+    /// Serve the Secrets Manager API and the KMS-compatible key API on one endpoint.
     Serve(ServeArgs),
     /// Measure a Secrets Manager endpoint (Coffer, moto, AWS) under load.
     Bench(crate::bench::BenchArgs),
