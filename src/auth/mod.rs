@@ -5,6 +5,7 @@
 //! stored credentials comes with the authentication work). The account is Coffer's configured
 //! account id.
 
+pub mod credentials;
 pub mod sigv4;
 
 use crate::protocol::{ApiError, ErrorCode};

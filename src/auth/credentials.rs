@@ -1,0 +1,61 @@
+//! Who may sign requests: the identities behind access keys, as the verifier needs them.
+//!
+//! The verifier ([`super`]) asks a [`CredentialSource`] for the secret of the access key a
+//! request names; where credentials are kept (the store, encrypted under the root key) is the
+//! source's business, not the verifier's.
+
+use async_trait::async_trait;
+
+use crate::clock::Timestamp;
+use crate::crypto::SecretString;
+use crate::store::StoreError;
+
+/// An IAM-style identity of one account: a user, or the account's root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub account_id: String,
+    /// `root` for the account's root identity.
+    pub user_name: String,
+    /// The unique id AWS calls `principalId` (`AIDA...` for users; the account id for root).
+    pub user_id: String,
+    /// `arn:aws:iam::<account>:user/<name>`, or `arn:aws:iam::<account>:root`.
+    pub arn: String,
+    pub is_root: bool,
+}
+
+impl Identity {
+    /// The root identity of `account_id`.
+    pub fn root(account_id: &str) -> Identity {
+        Identity {
+            account_id: account_id.to_owned(),
+            user_name: "root".to_owned(),
+            user_id: account_id.to_owned(),
+            arn: format!("arn:aws:iam::{account_id}:root"),
+            is_root: true,
+        }
+    }
+}
+
+/// What verifying one access key's signatures takes. Its secret never prints.
+#[derive(Debug, Clone)]
+pub struct AccessKeyCredential {
+    pub access_key_id: String,
+    pub secret_access_key: SecretString,
+    /// Temporary credentials: the `X-Amz-Security-Token` the request must carry, and when
+    /// they stop being valid.
+    pub session_token: Option<SecretString>,
+    pub expires_at: Option<Timestamp>,
+    /// Whose key it is.
+    pub identity: Identity,
+}
+
+/// Finds the credential of an access key id.
+#[async_trait]
+pub trait CredentialSource: Send + Sync + 'static {
+    /// The active credential with this access key id; `None` if there is none, or it is
+    /// inactive, or its user is disabled or deleted (all of which AWS answers alike).
+    async fn credential(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<AccessKeyCredential>, StoreError>;
+}
