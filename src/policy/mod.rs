@@ -75,7 +75,12 @@
 //! condition. No finding means the policy passed.
 
 mod checks;
+mod conditions;
+mod context;
 mod error;
+mod evaluate;
+#[cfg(test)]
+mod evaluate_tests;
 mod json;
 mod model;
 mod parse;
@@ -83,7 +88,11 @@ mod parse;
 mod tests;
 mod wildcard;
 
+pub use context::{Caller, CallerKind, ContextValue, RequestContext};
 pub use error::PolicyError;
+pub use evaluate::{
+    Decision, Evaluation, PolicyType, access_denied_message, evaluate, evaluate_key_policy,
+};
 pub use model::{
     ActionBlock, BaseOperator, Condition, ConditionOperator, Effect, Policy, PolicyKind,
     PolicyVersion, PrincipalBlock, PrincipalType, Principals, ResourceBlock, SetOperator,
