@@ -418,7 +418,11 @@ pub(super) fn parse_date(text: &str) -> Option<i64> {
                 if len == 0 {
                     return None;
                 }
-                let millis: String = fraction[..len].chars().chain("000".chars()).take(3).collect();
+                let millis: String = fraction[..len]
+                    .chars()
+                    .chain("000".chars())
+                    .take(3)
+                    .collect();
                 ms += millis.parse::<i64>().ok()?;
                 after = &fraction[len..];
             }
@@ -567,7 +571,10 @@ mod tests {
     #[test]
     fn dates_format_as_aws_current_time() {
         assert_eq!(format_iso8601(1_767_225_600_000), "2026-01-01T00:00:00Z");
-        assert_eq!(format_iso8601(1_709_164_800_123), "2024-02-29T00:00:00.123Z");
+        assert_eq!(
+            format_iso8601(1_709_164_800_123),
+            "2024-02-29T00:00:00.123Z"
+        );
         assert_eq!(format_iso8601(0), "1970-01-01T00:00:00Z");
         for ms in [0, 951_782_400_000, 1_767_225_600_000, -86_400_000] {
             assert_eq!(parse_date(&format_iso8601(ms)), Some(ms));
@@ -590,7 +597,13 @@ mod tests {
         assert!(!inside("2001:db9::1", "2001:db8::/32"));
         assert!(!inside("203.0.113.7", "::/0"));
         assert!(inside("::1", "::/0"));
-        for bad in ["203.0.113.0/33", "203.0.113.0/", "2001:db8::/129", "x", "10.0.0.0/-1"] {
+        for bad in [
+            "203.0.113.0/33",
+            "203.0.113.0/",
+            "2001:db8::/129",
+            "x",
+            "10.0.0.0/-1",
+        ] {
             assert_eq!(parse_cidr(bad), None, "{bad}");
         }
     }

@@ -258,7 +258,7 @@ impl RequestContext {
     /// The account that owns the resource: the account field of its ARN, or `None` for `*` or
     /// an ARN without one.
     pub fn resource_account(&self) -> Option<&str> {
-        let account = self.resource.splitn(6, ':').nth(4)?;
+        let account = self.resource.split(':').nth(4)?;
         (!account.is_empty()).then_some(account)
     }
 
@@ -322,7 +322,5 @@ fn find_pair<'a>(pairs: &'a [(String, String)], key: &str) -> Option<Value<'a>> 
 fn key_names_equal(a: &str, b: &str) -> bool {
     let (a_name, a_tag) = a.split_once('/').unwrap_or((a, ""));
     let (b_name, b_tag) = b.split_once('/').unwrap_or((b, ""));
-    a_name.eq_ignore_ascii_case(b_name)
-        && a_tag == b_tag
-        && a.contains('/') == b.contains('/')
+    a_name.eq_ignore_ascii_case(b_name) && a_tag == b_tag && a.contains('/') == b.contains('/')
 }

@@ -319,8 +319,7 @@ fn policy_verdict(request: &RequestContext, policy: &Policy) -> Verdict {
             None => PrincipalMatch::Direct,
             Some(block) => principal_match(block, request),
         };
-        if principal == PrincipalMatch::No || !statement_applies(statement, request, variables)
-        {
+        if principal == PrincipalMatch::No || !statement_applies(statement, request, variables) {
             continue;
         }
         match statement.effect {
@@ -362,7 +361,11 @@ fn action_matches(block: &ActionBlock, action: &str) -> bool {
 /// Resources compare case-sensitively, with `*` and `?`, after policy variables. A pattern with
 /// a variable the request cannot resolve makes the statement not apply (AWS: the statement
 /// "may be invalid"), for `Resource` and `NotResource` alike.
-fn resource_matches(block: Option<&ResourceBlock>, request: &RequestContext, variables: bool) -> bool {
+fn resource_matches(
+    block: Option<&ResourceBlock>,
+    request: &RequestContext,
+    variables: bool,
+) -> bool {
     let (patterns, negated) = match block {
         // A resource policy statement without `Resource`: the resource it is attached to.
         None => return true,
@@ -388,12 +391,10 @@ fn principal_match(block: &PrincipalBlock, request: &RequestContext) -> Principa
     match block {
         PrincipalBlock::Principal(principals) => principals_match(principals, request),
         // Everyone except those named: a caller named there (or whose account is) is left out.
-        PrincipalBlock::NotPrincipal(principals) => {
-            match principals_match(principals, request) {
-                PrincipalMatch::No => PrincipalMatch::Direct,
-                PrincipalMatch::Account | PrincipalMatch::Direct => PrincipalMatch::No,
-            }
-        }
+        PrincipalBlock::NotPrincipal(principals) => match principals_match(principals, request) {
+            PrincipalMatch::No => PrincipalMatch::Direct,
+            PrincipalMatch::Account | PrincipalMatch::Direct => PrincipalMatch::No,
+        },
     }
 }
 
@@ -453,6 +454,5 @@ fn account_root_arn(value: &str) -> Option<&str> {
         fields.next()?,
         fields.next()?,
     );
-    (arn == "arn" && service == "iam" && region.is_empty() && resource == "root")
-        .then_some(account)
+    (arn == "arn" && service == "iam" && region.is_empty() && resource == "root").then_some(account)
 }

@@ -73,6 +73,15 @@
 //! statements deny both `secretsmanager:PutResourcePolicy` and
 //! `secretsmanager:DeleteResourcePolicy` to everyone, on `*` (or the secret itself), without
 //! condition. No finding means the policy passed.
+//!
+//! # Evaluation
+//!
+//! [`evaluate`] decides a request ([`RequestContext`]) from the caller's identity policies and
+//! the resource's policy; [`evaluate_key_policy`] does the same for a KMS key and its key
+//! policy. Both read the parsed model (nothing is parsed per request) and give an
+//! [`Evaluation`]: the [`Decision`] and the [`PolicyType`] behind it, from which
+//! [`Evaluation::denial_message`] renders AWS's access-denied message. The rules and their
+//! sources are in the documentation of the `evaluate` and `conditions` modules.
 
 mod checks;
 mod conditions;
