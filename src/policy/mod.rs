@@ -73,9 +73,23 @@
 //! statements deny both `secretsmanager:PutResourcePolicy` and
 //! `secretsmanager:DeleteResourcePolicy` to everyone, on `*` (or the secret itself), without
 //! condition. No finding means the policy passed.
+//!
+//! # Evaluation
+//!
+//! [`evaluate`] decides a request ([`RequestContext`]) from the caller's identity policies and
+//! the resource's policy; [`evaluate_key_policy`] does the same for a KMS key and its key
+//! policy. Both read the parsed model (nothing is parsed per request) and give an
+//! [`Evaluation`]: the [`Decision`] and the [`PolicyType`] behind it, from which
+//! [`Evaluation::denial_message`] renders AWS's access-denied message. The rules and their
+//! sources are in the documentation of the `evaluate` and `conditions` modules.
 
 mod checks;
+mod conditions;
+mod context;
 mod error;
+mod evaluate;
+#[cfg(test)]
+mod evaluate_tests;
 mod json;
 mod model;
 mod parse;
@@ -83,7 +97,11 @@ mod parse;
 mod tests;
 mod wildcard;
 
+pub use context::{Caller, CallerKind, ContextValue, RequestContext};
 pub use error::PolicyError;
+pub use evaluate::{
+    Decision, Evaluation, PolicyType, access_denied_message, evaluate, evaluate_key_policy,
+};
 pub use model::{
     ActionBlock, BaseOperator, Condition, ConditionOperator, Effect, Policy, PolicyKind,
     PolicyVersion, PrincipalBlock, PrincipalType, Principals, ResourceBlock, SetOperator,

@@ -11,41 +11,98 @@ pub enum Case {
     Insensitive,
 }
 
+/// One element of a pattern whose literal characters may themselves be `*` or `?`: what a
+/// pattern becomes after policy variables (`${aws:username}`, `${*}`) are replaced, since the
+/// text they stand for is literal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Token {
+    /// This character, literally.
+    Char(char),
+    /// `*`: any run of characters.
+    Star,
+    /// `?`: any one character.
+    One,
+}
+
+/// A pattern, read one token at a time from a position.
+trait Pattern {
+    /// The token at `at` and the position after it, or `None` at the end.
+    fn token(&self, at: usize) -> Option<(Token, usize)>;
+}
+
+impl Pattern for str {
+    fn token(&self, at: usize) -> Option<(Token, usize)> {
+        let c = self.get(at..)?.chars().next()?;
+        let token = match c {
+            '*' => Token::Star,
+            '?' => Token::One,
+            c => Token::Char(c),
+        };
+        Some((token, at + c.len_utf8()))
+    }
+}
+
+impl Pattern for [Token] {
+    fn token(&self, at: usize) -> Option<(Token, usize)> {
+        self.get(at).map(|&token| (token, at + 1))
+    }
+}
+
 /// Whether `text` matches `pattern` as a whole.
 ///
 /// Iterative, with one backtracking point (the last `*` seen), so it runs in
-/// O(pattern × text) time at worst and constant stack, whatever the input.
+/// O(pattern × text) time at worst and constant stack, whatever the input. It allocates
+/// nothing.
 pub fn wildcard_match(pattern: &str, text: &str, case: Case) -> bool {
-    let pattern: Vec<char> = pattern.chars().collect();
-    let text: Vec<char> = text.chars().collect();
+    matches(pattern, text, case)
+}
+
+/// [`wildcard_match`] for a pattern already cut into tokens.
+pub(crate) fn tokens_match(pattern: &[Token], text: &str, case: Case) -> bool {
+    matches(pattern, text, case)
+}
+
+fn matches<P: Pattern + ?Sized>(pattern: &P, text: &str, case: Case) -> bool {
     let same = |p: char, t: char| match case {
         Case::Sensitive => p == t,
         Case::Insensitive => p.eq_ignore_ascii_case(&t),
     };
+    // Positions are byte offsets into `text` and positions of `pattern`.
     let (mut p, mut t) = (0, 0);
     // After the last `*`: where the pattern resumes, and where the text it swallowed ends.
     let mut backtrack: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match pattern.get(p) {
-            Some('*') => {
-                p += 1;
+    while let Some(c) = text[t..].chars().next() {
+        match pattern.token(p) {
+            Some((Token::Star, next)) => {
+                p = next;
                 backtrack = Some((p, t));
             }
-            Some(&c) if c == '?' || same(c, text[t]) => {
-                p += 1;
-                t += 1;
+            Some((Token::One, next)) => {
+                p = next;
+                t += c.len_utf8();
+            }
+            Some((Token::Char(pc), next)) if same(pc, c) => {
+                p = next;
+                t += c.len_utf8();
             }
             _ => match backtrack {
                 Some((resume, swallowed)) => {
+                    let step = text[swallowed..].chars().next().map_or(1, char::len_utf8);
                     p = resume;
-                    t = swallowed + 1;
-                    backtrack = Some((resume, swallowed + 1));
+                    t = swallowed + step;
+                    backtrack = Some((resume, t));
                 }
                 None => return false,
             },
         }
     }
-    pattern[p..].iter().all(|&c| c == '*')
+    while let Some((token, next)) = pattern.token(p) {
+        if token != Token::Star {
+            return false;
+        }
+        p = next;
+    }
+    true
 }
 
 #[cfg(test)]
