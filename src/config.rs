@@ -305,7 +305,7 @@ mod tests {
             "{printed}"
         );
         for bad in ["AKID", "AKID:", ":secret", "a:b,c"] {
-            let error = bad.parse::<StaticKeys>().err().expect("refused");
+            let error = bad.parse::<StaticKeys>().expect_err("refused");
             assert!(!error.contains(bad), "{error}");
         }
     }

@@ -135,7 +135,7 @@ fn signed_bytes(server: &TestServer, signed_body: &[u8], sent_body: Option<&[u8]
         },
     );
     let body = sent_body.unwrap_or(signed_body);
-    let mut bytes = format!("POST / HTTP/1.1\r\n");
+    let mut bytes = String::from("POST / HTTP/1.1\r\n");
     for (name, value) in headers {
         bytes.push_str(&format!("{name}: {value}\r\n"));
     }
