@@ -9,9 +9,12 @@ use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::auth::Authenticator;
+use crate::auth::credentials::{CredentialSource, StaticCredentials};
 use crate::clock::SystemClock;
 use crate::config::{
-    Config, DatabaseUrl, ROOT_KEY_ENV, RootKeyConfig, Storage, database_path, root_key_path,
+    AuthConfig, Config, DatabaseUrl, ROOT_KEY_ENV, RootKeyConfig, StaticKeys, Storage,
+    database_path, root_key_path,
 };
 use crate::crypto::SecretString;
 use crate::crypto::keys::RootKey;
@@ -57,9 +60,23 @@ pub struct ServeArgs {
     /// Keep everything in memory and lose it at exit (for tests and throwaway use).
     #[arg(long)]
     pub in_memory: bool,
-    /// Development mode: in memory, for test suites. (`--data-dir` is ignored.)
+    /// Development mode, for test suites: in memory (`--data-dir` is ignored), and ANY
+    /// well-formed signature is accepted, the caller being the account's root (as moto and
+    /// LocalStack do). Listens on loopback addresses only, unless --dev-allow-remote.
     #[arg(long)]
     pub dev: bool,
+    /// Let --dev listen on a non-loopback address: anyone who can reach it has full access.
+    #[arg(long, requires = "dev")]
+    pub dev_allow_remote: bool,
+    /// Temporary and for tests only: access keys of the account's root,
+    /// `ACCESS_KEY_ID:SECRET[,...]`, until identities are kept in the store.
+    #[arg(
+        long,
+        env = "COFFER_STATIC_CREDENTIALS",
+        hide = true,
+        hide_env_values = true
+    )]
+    pub static_credentials: Option<StaticKeys>,
     /// Keep secrets in this PostgreSQL database instead of the embedded SQLite
     /// (postgres://user:password@host:port/database); several Coffer nodes may share it.
     /// Takes precedence over --in-memory and --dev.
@@ -101,8 +118,18 @@ impl ServeArgs {
         } else {
             RootKeyConfig::Default
         };
+        let auth = if self.dev {
+            AuthConfig::Dev {
+                allow_remote: self.dev_allow_remote,
+            }
+        } else {
+            AuthConfig::Verify {
+                static_credentials: self.static_credentials.clone().unwrap_or_default(),
+            }
+        };
         Config {
             listen: self.listen,
+            auth,
             storage,
             root_key,
             account_id: self.account_id.clone(),
@@ -215,6 +242,55 @@ fn load_root_key(config: &Config) -> Result<RootKey, String> {
     Ok(key)
 }
 
+/// Where the verifier finds the secrets of access keys.
+///
+/// THE SEAM for stored identities: today only the keys given with the hidden
+/// `--static-credentials` (tests); with none, every signed request is refused with
+/// `UnrecognizedClientException`. The store-backed source (users and access keys in the
+/// database) replaces the body of this function.
+fn credential_source(
+    config: &Config,
+    _service: &Arc<Service>,
+) -> Result<Arc<dyn CredentialSource>, String> {
+    let keys = match &config.auth {
+        AuthConfig::Verify { static_credentials } => static_credentials,
+        AuthConfig::Dev { .. } => return Ok(Arc::new(StaticCredentials::default())),
+    };
+    let source = StaticCredentials::root_keys(
+        &config.account_id,
+        keys.0.iter().map(|(id, secret)| (id.as_str(), secret)),
+    );
+    if source.is_empty() {
+        tracing::warn!(
+            "no access keys are configured: every request will be refused \
+             (UnrecognizedClientException)"
+        );
+    } else {
+        tracing::info!(keys = keys.0.len(), "access keys: given at start");
+    }
+    Ok(Arc::new(source))
+}
+
+/// Printed to stderr when Coffer starts in development mode, so that nobody runs it by
+/// accident.
+fn dev_banner(address: std::net::SocketAddr) -> String {
+    let line = "*".repeat(78);
+    let remote = if address.ip().is_loopback() {
+        String::new()
+    } else {
+        format!(
+            "\n*  --dev-allow-remote: listening on {address}, reachable from other hosts: \
+             anyone who\n*  can connect has full access.\n"
+        )
+    };
+    format!(
+        "{line}\n*  WARNING: coffer is running in DEVELOPMENT MODE (--dev).\n\
+         *  Signatures are NOT verified: any well-formed signature is accepted and every\n\
+         *  caller is the account's root. Storage is in memory. Never use this in production.\n\
+         {remote}{line}"
+    )
+}
+
 async fn serve(config: Config) -> Result<(), String> {
     let store = open_store(&config.storage).await?;
     let root_key = load_root_key(&config)?;
@@ -238,9 +314,22 @@ async fn serve(config: Config) -> Result<(), String> {
     let address = listener.local_addr().map_err(|error| error.to_string())?;
     let (stop, stopped) = watch::channel(false);
     let jobs = crate::jobs::spawn(Arc::clone(&service), config.purge_interval, stopped.clone());
+    let authenticator = match &config.auth {
+        AuthConfig::Dev { .. } => {
+            eprintln!("{}", dev_banner(address));
+            tracing::warn!(%address, "development mode: signatures are not verified");
+            Authenticator::dev(config.account_id.clone(), Arc::new(SystemClock))
+        }
+        AuthConfig::Verify { .. } => Authenticator::verifying(
+            credential_source(&config, &service)?,
+            config.account_id.clone(),
+            Arc::new(SystemClock),
+        ),
+    };
     let state = AppState {
         service,
         account_id: config.account_id.clone().into(),
+        authenticator: Arc::new(authenticator),
     };
     match &config.storage {
         Storage::InMemory => {

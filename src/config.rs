@@ -110,9 +110,58 @@ pub fn root_key_path(data_dir: &std::path::Path) -> PathBuf {
     data_dir.join("root.key")
 }
 
+/// How requests are authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthConfig {
+    /// Every signature is verified (the default).
+    Verify {
+        /// Access keys of the account's root given to the process (the hidden
+        /// `--static-credentials` / `COFFER_STATIC_CREDENTIALS`): a temporary seam for tests
+        /// until identities are kept in the store.
+        static_credentials: StaticKeys,
+    },
+    /// `--dev`: any well-formed signature is accepted and the caller is the account's root.
+    /// Refused on a non-loopback address unless `allow_remote` (`--dev-allow-remote`).
+    Dev { allow_remote: bool },
+}
+
+/// `ACCESS_KEY_ID:SECRET[,ACCESS_KEY_ID:SECRET...]`: access keys given on the command line or in
+/// the environment. The secrets never print.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct StaticKeys(pub Vec<(String, crate::crypto::SecretString)>);
+
+impl std::fmt::Debug for StaticKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(id, _)| format!("{id}:[REDACTED]")))
+            .finish()
+    }
+}
+
+/// The error never repeats the value (it holds secrets).
+impl std::str::FromStr for StaticKeys {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<StaticKeys, String> {
+        value
+            .split(',')
+            .filter(|pair| !pair.trim().is_empty())
+            .map(|pair| match pair.trim().split_once(':') {
+                Some((id, secret)) if !id.is_empty() && !secret.is_empty() => Ok((
+                    id.to_owned(),
+                    crate::crypto::SecretString::new(secret.to_owned()),
+                )),
+                _ => Err("expected ACCESS_KEY_ID:SECRET pairs separated by commas".to_owned()),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(StaticKeys)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
+    pub auth: AuthConfig,
     pub storage: Storage,
     pub root_key: RootKeyConfig,
     /// The AWS account id that secrets belong to (it appears in every ARN).
@@ -136,12 +185,25 @@ pub enum ConfigError {
          with --root-key-file or the environment variable {ROOT_KEY_ENV}"
     )]
     RootKeyForPostgres,
+    #[error(
+        "development mode accepts any signature, so it listens on loopback addresses only; \
+         {0} is not one. Add --dev-allow-remote to serve it to other hosts anyway"
+    )]
+    DevModeRemote(SocketAddr),
 }
 
 impl Config {
     pub fn validate(self) -> Result<Config, ConfigError> {
         if self.account_id.len() != 12 || !self.account_id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ConfigError::AccountId(self.account_id));
+        }
+        if self.auth
+            == (AuthConfig::Dev {
+                allow_remote: false,
+            })
+            && !self.listen.ip().is_loopback()
+        {
+            return Err(ConfigError::DevModeRemote(self.listen));
         }
         if self.purge_interval < Duration::from_secs(1) {
             return Err(ConfigError::PurgeInterval);
@@ -174,6 +236,9 @@ mod tests {
     fn config(account_id: &str, purge_secs: u64) -> Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            auth: AuthConfig::Verify {
+                static_credentials: StaticKeys::default(),
+            },
             storage: Storage::InMemory,
             root_key: RootKeyConfig::Default,
             account_id: account_id.into(),
@@ -194,6 +259,55 @@ mod tests {
             config("123456789012", 0).validate().err(),
             Some(ConfigError::PurgeInterval)
         );
+    }
+
+    #[test]
+    fn dev_mode_stays_on_loopback_unless_told_otherwise() {
+        let dev = |listen: [u8; 4], allow_remote: bool| {
+            Config {
+                listen: SocketAddr::from((listen, 8566)),
+                auth: AuthConfig::Dev { allow_remote },
+                ..config("123456789012", 60)
+            }
+            .validate()
+            .err()
+        };
+        assert_eq!(dev([127, 0, 0, 1], false), None);
+        assert_eq!(dev([127, 1, 2, 3], false), None);
+        assert_eq!(
+            dev([0, 0, 0, 0], false),
+            Some(ConfigError::DevModeRemote(SocketAddr::from((
+                [0, 0, 0, 0],
+                8566
+            ))))
+        );
+        assert!(dev([10, 0, 0, 1], false).is_some());
+        assert_eq!(dev([0, 0, 0, 0], true), None);
+        let loopback_v6 = Config {
+            listen: "[::1]:8566".parse().expect("address"),
+            auth: AuthConfig::Dev {
+                allow_remote: false,
+            },
+            ..config("123456789012", 60)
+        };
+        assert!(loopback_v6.validate().is_ok());
+    }
+
+    #[test]
+    fn static_keys_parse_and_never_print_their_secrets() {
+        let keys: StaticKeys = "AKID1:secret-one, AKID2:sec:ret".parse().expect("keys");
+        assert_eq!(keys.0.len(), 2);
+        assert_eq!(keys.0[1].0, "AKID2");
+        assert_eq!(keys.0[1].1.expose(), "sec:ret");
+        let printed = format!("{keys:?}");
+        assert!(
+            printed.contains("AKID1") && !printed.contains("secret-one"),
+            "{printed}"
+        );
+        for bad in ["AKID", "AKID:", ":secret", "a:b,c"] {
+            let error = bad.parse::<StaticKeys>().expect_err("refused");
+            assert!(!error.contains(bad), "{error}");
+        }
     }
 
     fn postgres(url: &str, pool_size: usize) -> Result<Config, ConfigError> {

@@ -2,7 +2,8 @@
 //!
 //! Two AWS APIs share the route: Secrets Manager (`X-Amz-Target: secretsmanager.<Op>`) and KMS
 //! (`TrentService.<Op>`, signed for `kms`). `handle` runs the request path in straight-line
-//! steps: name the operation from `X-Amz-Target`, check the content type, authenticate, then
+//! steps: name the operation from `X-Amz-Target`, check the content type, read the body, verify
+//! the signature ([`Authenticator`]), then
 //! one `match` per API decodes the body, calls the service and encodes the answer. Every response carries `x-amzn-RequestId`;
 //! errors carry their code in `X-Amzn-ErrorType` and the body's `__type`.
 
@@ -20,7 +21,7 @@ use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;
 use tracing::Instrument;
 
-use crate::auth::{self, Principal};
+use crate::auth::{self, Authenticator, Principal, SignedRequest};
 use crate::protocol::kms::KmsOperation;
 use crate::protocol::{Api, ApiError, ErrorCode, Operation, json, validate};
 use crate::service::Service;
@@ -34,6 +35,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct AppState {
     pub service: Arc<Service>,
     pub account_id: Arc<str>,
+    /// Verifies each request's signature (or, in development mode, only parses it).
+    pub authenticator: Arc<Authenticator>,
 }
 
 /// The HTTP application: every path and method reaches [`handle`], which answers as AWS does.
@@ -107,17 +110,31 @@ async fn handle(State(state): State<AppState>, request: Request) -> Response {
             return Err(ApiError::new(ErrorCode::UnknownOperationException, ""));
         }
         check_content_type(&parts.headers)?;
-        let principal = auth::authenticate_for(
-            header_str(&parts.headers, header::AUTHORIZATION.as_str()),
-            &state.account_id,
-            target.signing_name(),
-        )?;
+        // The body is read (bounded) before authentication: its hash is part of what is signed.
         let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
             ApiError::new(
                 ErrorCode::SerializationException,
                 format!("The request body is larger than {MAX_BODY_BYTES} bytes or could not be read."),
             )
         })?;
+        let headers: Vec<(&str, &str)> = parts
+            .headers
+            .iter()
+            .filter_map(|(name, value)| {
+                std::str::from_utf8(value.as_bytes()).ok().map(|value| (name.as_str(), value))
+            })
+            .collect();
+        let signed = SignedRequest {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: parts.uri.query().unwrap_or(""),
+            headers: &headers,
+            body: &body,
+        };
+        let principal = state
+            .authenticator
+            .authenticate(&signed, target.signing_name())
+            .await?;
         match target {
             Target::SecretsManager(operation) => {
                 dispatch(&state.service, &principal, operation, &body).await

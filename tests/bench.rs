@@ -61,7 +61,7 @@ fn check_get_hot_and_describe(endpoint: &str, extra: &[&str]) {
 
 #[test]
 fn bench_measures_get_hot_and_describe_without_errors() {
-    let server = CofferProcess::serve(&["--dev"]);
+    let server = CofferProcess::serve(&["--in-memory"]);
     check_get_hot_and_describe(&server.endpoint, &[]);
 }
 
@@ -108,7 +108,7 @@ async fn tls_proxy(upstream: String) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bench_speaks_https_with_a_ca_bundle() {
-    let server = CofferProcess::serve(&["--dev"]);
+    let server = CofferProcess::serve(&["--in-memory"]);
     let upstream = server.endpoint.trim_start_matches("http://").to_owned();
     let endpoint = tls_proxy(upstream).await;
     let ca = fixture("ca.pem");

@@ -22,8 +22,8 @@ fn kms_client(endpoint: &str) -> aws_sdk_kms::Client {
         .endpoint_url(endpoint)
         .region(aws_sdk_kms::config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_kms::config::Credentials::new(
-            "AKIDCOFFERTEST",
-            "not-checked-yet",
+            common::TEST_ACCESS_KEY_ID,
+            common::TEST_SECRET_ACCESS_KEY,
             None,
             None,
             "tests",

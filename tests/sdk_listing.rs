@@ -5,7 +5,6 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::config::http::HttpResponse;
@@ -756,10 +755,7 @@ async fn raw_call(server: &TestServer, operation: &str, body: &str) -> serde_jso
     use http_body_util::BodyExt;
     use tower::ServiceExt;
 
-    let app = coffer::server::app(coffer::server::AppState {
-        service: Arc::clone(&server.service),
-        account_id: common::ACCOUNT_ID.into(),
-    });
+    let app = coffer::server::app(server.state.clone());
     let request = Request::post("/")
         .header(
             "authorization",

@@ -29,6 +29,10 @@ fn router() -> axum::Router {
     app(AppState {
         service: Arc::new(service),
         account_id: "123456789012".into(),
+        authenticator: Arc::new(coffer::auth::Authenticator::dev(
+            "123456789012",
+            ManualClock::starting_now(),
+        )),
     })
 }
 

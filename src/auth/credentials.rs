@@ -59,3 +59,49 @@ pub trait CredentialSource: Send + Sync + 'static {
         access_key_id: &str,
     ) -> Result<Option<AccessKeyCredential>, StoreError>;
 }
+
+/// Credentials held in memory: for tests, and for the binary until the store keeps
+/// identities (see `cli::credential_source`).
+#[derive(Debug, Clone, Default)]
+pub struct StaticCredentials {
+    by_access_key_id: std::collections::HashMap<String, AccessKeyCredential>,
+}
+
+impl StaticCredentials {
+    pub fn new(credentials: impl IntoIterator<Item = AccessKeyCredential>) -> StaticCredentials {
+        StaticCredentials {
+            by_access_key_id: credentials
+                .into_iter()
+                .map(|credential| (credential.access_key_id.clone(), credential))
+                .collect(),
+        }
+    }
+
+    /// Long-term access keys of the root identity of `account_id`.
+    pub fn root_keys<'a>(
+        account_id: &str,
+        keys: impl IntoIterator<Item = (&'a str, &'a SecretString)>,
+    ) -> StaticCredentials {
+        StaticCredentials::new(keys.into_iter().map(|(id, secret)| AccessKeyCredential {
+            access_key_id: id.to_owned(),
+            secret_access_key: secret.clone(),
+            session_token: None,
+            expires_at: None,
+            identity: Identity::root(account_id),
+        }))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_access_key_id.is_empty()
+    }
+}
+
+#[async_trait]
+impl CredentialSource for StaticCredentials {
+    async fn credential(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<AccessKeyCredential>, StoreError> {
+        Ok(self.by_access_key_id.get(access_key_id).cloned())
+    }
+}

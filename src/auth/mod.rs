@@ -1,15 +1,19 @@
 //! Who is calling: the [`Principal`] behind a request.
 //!
-//! Today the SigV4 `Authorization` header is parsed and its credential scope gives the access
-//! key id and the region; any well-formed signature is accepted (its verification against
-//! stored credentials comes with the authentication work). The account is Coffer's configured
-//! account id.
+//! The [`Authenticator`] ([`verify`]) checks each request's SigV4 signature against the
+//! secret of the access key it names, found through a [`credentials::CredentialSource`]; in
+//! development mode it accepts any well-formed signature and the caller is the account's root.
+//! The region comes from the signature's credential scope.
 
 pub mod credentials;
 pub mod sigv4;
+pub mod verify;
+
+pub use verify::{Authenticator, SignedRequest};
 
 use crate::protocol::{ApiError, ErrorCode};
 use crate::service::model::Scope;
+use credentials::Identity;
 
 /// The signing name of the Secrets Manager API.
 pub const SERVICE_NAME: &str = "secretsmanager";
@@ -19,21 +23,30 @@ pub const SERVICE_NAME: &str = "secretsmanager";
 pub struct Principal {
     pub access_key_id: String,
     pub scope: Scope,
+    /// Whose access key signed the request (the account's root in development mode).
+    pub identity: Identity,
 }
 
-/// Identifies the caller of a Secrets Manager request from the `Authorization` header's value
-/// (`None` if absent).
-pub fn authenticate(authorization: Option<&str>, account_id: &str) -> Result<Principal, ApiError> {
-    authenticate_for(authorization, account_id, SERVICE_NAME)
+impl Principal {
+    /// The root of `scope`'s account, calling with `access_key_id`.
+    pub fn root(access_key_id: impl Into<String>, scope: Scope) -> Principal {
+        let identity = Identity::root(&scope.account_id);
+        Principal {
+            access_key_id: access_key_id.into(),
+            scope,
+            identity,
+        }
+    }
 }
 
-/// Like [`authenticate`], for a request to the API whose signing name is `service_name`
-/// (`secretsmanager`, `kms`): a signature scoped to another service is refused.
-pub fn authenticate_for(
+/// Parses the `Authorization` header's value (`None` if absent) of a request to the API whose
+/// signing name is `service_name` (`secretsmanager`, `kms`): a missing header is
+/// `MissingAuthenticationTokenException`, a malformed one or one scoped to another service
+/// `IncompleteSignatureException`.
+pub fn parse_for(
     authorization: Option<&str>,
-    account_id: &str,
     service_name: &str,
-) -> Result<Principal, ApiError> {
+) -> Result<sigv4::Authorization, ApiError> {
     let Some(header) = authorization else {
         return Err(ApiError::new(
             ErrorCode::MissingAuthenticationTokenException,
@@ -49,13 +62,7 @@ pub fn authenticate_for(
             format!("Credential should be scoped to correct service: '{service_name}'."),
         ));
     }
-    Ok(Principal {
-        access_key_id: parsed.access_key_id,
-        scope: Scope {
-            account_id: account_id.to_owned(),
-            region: parsed.scope.region,
-        },
-    })
+    Ok(parsed)
 }
 
 #[cfg(test)]
@@ -72,23 +79,17 @@ mod tests {
     }
 
     #[test]
-    fn the_region_comes_from_the_credential_scope() {
-        let principal = authenticate(Some(&header("secretsmanager")), "111122223333").ok();
+    fn the_region_and_key_come_from_the_credential() {
+        let parsed = parse_for(Some(&header("secretsmanager")), SERVICE_NAME).ok();
         assert_eq!(
-            principal,
-            Some(Principal {
-                access_key_id: "AKID".into(),
-                scope: Scope {
-                    account_id: "111122223333".into(),
-                    region: "eu-central-1".into()
-                },
-            })
+            parsed.map(|p| (p.access_key_id, p.scope.region)),
+            Some(("AKID".into(), "eu-central-1".into()))
         );
     }
 
     #[test]
     fn missing_malformed_and_misscoped_headers_are_refused() {
-        let code = |header: Option<&str>| authenticate(header, "1").err().map(|e| e.code());
+        let code = |header: Option<&str>| parse_for(header, SERVICE_NAME).err().map(|e| e.code());
         assert_eq!(
             code(None),
             Some(ErrorCode::MissingAuthenticationTokenException)

@@ -455,6 +455,100 @@ pub fn amz_date(time: Timestamp) -> String {
     )
 }
 
+/// The instant of an `X-Amz-Date` value (`YYYYMMDD'T'HHMMSS'Z'`, UTC); `None` unless it is
+/// exactly that form with a valid date and time.
+pub fn parse_amz_date(value: &str) -> Option<Timestamp> {
+    let bytes = value.as_bytes();
+    if bytes.len() != 16 || bytes[8] != b'T' || bytes[15] != b'Z' {
+        return None;
+    }
+    let digits = |range: std::ops::Range<usize>| -> Option<i64> {
+        let part = value.get(range)?;
+        if !part.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        part.parse().ok()
+    };
+    let (year, month, day) = (digits(0..4)?, digits(4..6)?, digits(6..8)?);
+    let (hour, minute, second) = (digits(9..11)?, digits(11..13)?, digits(13..15)?);
+    timestamp_of(year, month, day, hour, minute, second)
+}
+
+/// The instant of an HTTP `Date` header in the IMF-fixdate form
+/// (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 section 5.6.7); `None` for anything else.
+pub fn parse_http_date(value: &str) -> Option<Timestamp> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let (_weekday, rest) = value.trim().split_once(", ")?;
+    let parts: Vec<&str> = rest.split(' ').collect();
+    let [day, month, year, time, "GMT"] = parts[..] else {
+        return None;
+    };
+    let number = |part: &str, len: usize| -> Option<i64> {
+        (part.len() == len && part.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| part.parse().ok())
+            .flatten()
+    };
+    let month = MONTHS.iter().position(|name| *name == month)?;
+    let month = i64::try_from(month).ok()? + 1;
+    let clock: Vec<&str> = time.split(':').collect();
+    let [hour, minute, second] = clock[..] else {
+        return None;
+    };
+    timestamp_of(
+        number(year, 4)?,
+        month,
+        number(day, 2)?,
+        number(hour, 2)?,
+        number(minute, 2)?,
+        number(second, 2)?,
+    )
+}
+
+fn timestamp_of(
+    year: i64,
+    month: i64,
+    day: i64,
+    hour: i64,
+    minute: i64,
+    second: i64,
+) -> Option<Timestamp> {
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second;
+    Some(Timestamp::from_millis(seconds * 1000))
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`, the
+/// inverse of [`civil_from_days`]).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year.rem_euclid(400);
+    let shifted_month = if month > 2 { month - 3 } else { month + 9 };
+    let day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
 /// The proleptic Gregorian date of a count of days since 1970-01-01 (Howard Hinnant's
 /// `civil_from_days`).
 fn civil_from_days(days: i64) -> (i64, i64, i64) {
@@ -558,7 +652,7 @@ pub fn sign_request(request: &Request<'_>, params: &SigningParams<'_>) -> Signat
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// The header of AWS's documented example request ("get-vanilla" in the SigV4 test suite).
@@ -651,26 +745,26 @@ mod tests {
     // 2015-08-30T12:36:00Z, key AKIDEXAMPLE). Requests, canonical requests and signatures are
     // the suite's published ones.
 
-    const SUITE_DATE: &str = "20150830T123600Z";
-    const SUITE_SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    pub(crate) const SUITE_DATE: &str = "20150830T123600Z";
+    pub(crate) const SUITE_SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
     const HOST: (&str, &str) = ("Host", "example.amazonaws.com");
     const VANILLA_HEADERS: &str =
         "host:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date";
     const FORM_HASH: &str = "9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e";
     const STS_TOKEN: &str = "AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwthAx7mSEI/qkPpKPi/kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQcHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA==";
 
-    struct Vector {
-        name: &'static str,
-        method: &'static str,
-        path: &'static str,
-        query: &'static str,
-        headers: &'static [(&'static str, &'static str)],
-        payload: &'static [u8],
-        token: Option<&'static str>,
-        normalize: bool,
+    pub(crate) struct Vector {
+        pub(crate) name: &'static str,
+        pub(crate) method: &'static str,
+        pub(crate) path: &'static str,
+        pub(crate) query: &'static str,
+        pub(crate) headers: &'static [(&'static str, &'static str)],
+        pub(crate) payload: &'static [u8],
+        pub(crate) token: Option<&'static str>,
+        pub(crate) normalize: bool,
         /// The canonical request, without its first line (the method).
         canonical: String,
-        signature: &'static str,
+        pub(crate) signature: &'static str,
     }
 
     /// A request with only `Host` and `X-Amz-Date`, an empty body, and this path and query.
@@ -723,7 +817,7 @@ mod tests {
         }
     }
 
-    fn suite() -> Vec<Vector> {
+    pub(crate) fn suite() -> Vec<Vector> {
         let unreserved = "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
         let mut vectors = vec![
             plain(
@@ -1229,6 +1323,38 @@ mod tests {
         assert_eq!(canonical_query_string("b&a=1"), "a=1&b=");
         assert_eq!(canonical_query_string("k=a%20b&k=a"), "k=a&k=a%20b");
         assert_eq!(canonical_query_string("k=a b%2Fc%zz"), "k=a%20b%2Fc%25zz");
+    }
+
+    #[test]
+    fn dates_parse_back_to_the_instant_they_name() {
+        for millis in [0, 1_440_938_160_000, 1_709_251_199_000, 4_102_444_799_000] {
+            let time = Timestamp::from_millis(millis);
+            assert_eq!(parse_amz_date(&amz_date(time)), Some(time));
+        }
+        assert_eq!(
+            parse_http_date("Sun, 30 Aug 2015 12:36:00 GMT"),
+            parse_amz_date(SUITE_DATE)
+        );
+        for bad in [
+            "",
+            "20150830T123600",
+            "20150830 123600Z",
+            "20151330T123600Z",
+            "20150230T123600Z",
+            "20150830T246000Z",
+            "2015083OT123600Z",
+            "+0150830T123600Z",
+        ] {
+            assert_eq!(parse_amz_date(bad), None, "{bad}");
+        }
+        for bad in [
+            "Sun, 30 Aug 2015 12:36:00 UTC",
+            "Sunday, 30-Aug-15 12:36:00 GMT",
+            "Sun, 30 Foo 2015 12:36:00 GMT",
+            "Sun, 31 Sep 2015 12:36:00 GMT",
+        ] {
+            assert_eq!(parse_http_date(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -195,7 +195,7 @@ impl fmt::Debug for SecretBytes {
 
 /// Compares two byte strings without an early exit on the first difference, so the time taken
 /// does not tell how much of a guessed value was right. (Lengths are not hidden.)
-fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
     if left.len() != right.len() {
         return false;
     }

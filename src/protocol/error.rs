@@ -43,6 +43,9 @@ pub enum ErrorCode {
     UnknownOperationException,
     MissingAuthenticationTokenException,
     IncompleteSignatureException,
+    InvalidSignatureException,
+    UnrecognizedClientException,
+    ExpiredTokenException,
     AccessDeniedException,
 }
 
@@ -80,6 +83,9 @@ impl ErrorCode {
             ErrorCode::UnknownOperationException => "UnknownOperationException",
             ErrorCode::MissingAuthenticationTokenException => "MissingAuthenticationTokenException",
             ErrorCode::IncompleteSignatureException => "IncompleteSignatureException",
+            ErrorCode::InvalidSignatureException => "InvalidSignatureException",
+            ErrorCode::UnrecognizedClientException => "UnrecognizedClientException",
+            ErrorCode::ExpiredTokenException => "ExpiredTokenException",
             ErrorCode::AccessDeniedException => "AccessDeniedException",
         }
     }
@@ -107,11 +113,17 @@ impl ErrorCode {
                 | ErrorCode::UnknownOperationException
                 | ErrorCode::MissingAuthenticationTokenException
                 | ErrorCode::IncompleteSignatureException
+                | ErrorCode::InvalidSignatureException
+                | ErrorCode::UnrecognizedClientException
+                | ErrorCode::ExpiredTokenException
                 | ErrorCode::AccessDeniedException
         )
     }
 
-    /// The HTTP status AWS answers with: 500 only for its internal error, 400 for the rest.
+    /// The HTTP status AWS answers with: 500 only for its internal error, 400 for the rest,
+    /// the authentication errors included (Secrets Manager, KMS and DynamoDB answer
+    /// `UnrecognizedClientException`, `InvalidSignatureException`,
+    /// `MissingAuthenticationTokenException` and `ExpiredTokenException` with 400).
     pub fn http_status(self) -> u16 {
         match self {
             ErrorCode::InternalServiceError | ErrorCode::KMSInternalException => 500,

@@ -301,13 +301,13 @@ mod tests {
             .check_root_key()
             .await
             .unwrap_or_else(|error| panic!("{error}"));
-        let principal = Principal {
-            access_key_id: "AKIDTEST".into(),
-            scope: Scope {
+        let principal = Principal::root(
+            "AKIDTEST",
+            Scope {
                 account_id: "123456789012".into(),
                 region: "eu-west-1".into(),
             },
-        };
+        );
         let names: Vec<String> = (0..8).map(|i| format!("keys-{i}")).collect();
         for (i, name) in names.iter().enumerate() {
             let input = CreateSecretInput {

@@ -10,6 +10,8 @@ use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::config::timeout::TimeoutConfig;
 use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region, retry::RetryConfig};
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+use coffer::auth::Authenticator;
+use coffer::auth::credentials::{CredentialSource, StaticCredentials};
 use coffer::clock::{Clock, ManualClock, Timestamp};
 use coffer::server::{self, AppState};
 use coffer::service::Service;
@@ -20,11 +22,17 @@ use tokio::sync::oneshot;
 
 pub const ACCOUNT_ID: &str = "123456789012";
 pub const REGION: &str = "us-east-1";
+/// The access key of [`sdk_client`]: known to the `coffer` processes the tests start (see
+/// [`process::TEST_STATIC_CREDENTIALS`]); any key does for in-process servers in dev mode.
+pub const TEST_ACCESS_KEY_ID: &str = "AKIDCOFFERTEST";
+pub const TEST_SECRET_ACCESS_KEY: &str = "coffer-test-secret-key";
 
 pub struct TestServer {
     pub endpoint: String,
     pub clock: Arc<ManualClock>,
     pub service: Arc<Service>,
+    /// What the server's handlers share, to drive its application without a socket.
+    pub state: AppState,
     stop: Option<oneshot::Sender<()>>,
     /// The database of a server on PostgreSQL; dropped after the server.
     database: Option<postgres::TestDatabase>,
@@ -56,6 +64,21 @@ impl TestServer {
     }
 
     pub async fn start_with(store: Arc<dyn Store>) -> TestServer {
+        TestServer::start_authenticating(store, None).await
+    }
+
+    /// A server on an in-memory store that verifies signatures against `credentials` (not
+    /// in development mode), on the server's manual clock.
+    pub async fn start_verifying(credentials: StaticCredentials) -> TestServer {
+        let store = SqliteStore::in_memory().expect("in-memory store");
+        TestServer::start_authenticating(Arc::new(store), Some(Arc::new(credentials))).await
+    }
+
+    /// Development mode (any well-formed signature) without `credentials`; else verifying.
+    async fn start_authenticating(
+        store: Arc<dyn Store>,
+        credentials: Option<Arc<dyn CredentialSource>>,
+    ) -> TestServer {
         let clock = ManualClock::starting_now();
         let service = Arc::new(Service::new(
             store,
@@ -64,18 +87,28 @@ impl TestServer {
         ));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
         let address = listener.local_addr().expect("local address");
+        let authenticator = match credentials {
+            None => Authenticator::dev(ACCOUNT_ID, clock.clone()),
+            Some(source) => Authenticator::verifying(source, ACCOUNT_ID, clock.clone()),
+        };
         let state = AppState {
             service: Arc::clone(&service),
             account_id: ACCOUNT_ID.into(),
+            authenticator: Arc::new(authenticator),
         };
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(server::run(listener, server::app(state), async move {
-            let _ = stopped.await;
-        }));
+        tokio::spawn(server::run(
+            listener,
+            server::app(state.clone()),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
         TestServer {
             endpoint: format!("http://{address}"),
             clock,
             service,
+            state,
             stop: Some(stop),
             database: None,
         }
@@ -163,13 +196,22 @@ pub mod process;
 /// An SDK client for a Coffer at `endpoint`, signing for `region`, with retries off (so a
 /// failure shows at once).
 pub fn sdk_client(endpoint: &str, region: &str) -> Client {
+    sdk_client_signing(endpoint, region, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY)
+}
+
+/// Like [`sdk_client`] in [`REGION`], signing with another access key.
+pub fn sdk_client_with(endpoint: &str, access_key_id: &str, secret: &str) -> Client {
+    sdk_client_signing(endpoint, REGION, access_key_id, secret)
+}
+
+fn sdk_client_signing(endpoint: &str, region: &str, access_key_id: &str, secret: &str) -> Client {
     let config = aws_sdk_secretsmanager::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(Region::new(region.to_owned()))
         .credentials_provider(Credentials::new(
-            "AKIDCOFFERTEST",
-            "not-checked-yet",
+            access_key_id.to_owned(),
+            secret.to_owned(),
             None,
             None,
             "tests",

@@ -10,6 +10,13 @@ use std::time::Duration;
 /// The root key of test nodes on PostgreSQL (base64 of 32 bytes; for tests only).
 pub const TEST_ROOT_KEY: &str = "dGVzdC1vbmx5LXJvb3Qta2V5LW5vdC1hLXNlY3JldCE=";
 
+/// The access keys of the account's root that `coffer` processes started without `--dev`
+/// verify signatures against (the hidden `COFFER_STATIC_CREDENTIALS`, a seam until identities
+/// are kept in the store): the SDK clients' ([`super::sdk_client`]), the boto3/aws CLI
+/// suite's (tests/compat) and the bench's (tests/bench.rs).
+pub const TEST_STATIC_CREDENTIALS: &str = "AKIDCOFFERTEST:coffer-test-secret-key,\
+     AKIDCOFFERCOMPATTEST:coffer-compat-test-secret-key,AKIDBENCHTEST:bench-secret";
+
 pub struct CofferProcess {
     child: Child,
     pub endpoint: String,
@@ -31,6 +38,7 @@ impl CofferProcess {
     fn spawn(extra: &[&str], level: &str, stderr: Stdio) -> CofferProcess {
         let mut command = Command::new(env!("CARGO_BIN_EXE_coffer"));
         command.env_remove("COFFER_ROOT_KEY");
+        command.env("COFFER_STATIC_CREDENTIALS", TEST_STATIC_CREDENTIALS);
         // Nodes sharing a PostgreSQL database share a root key; the tests' is this one.
         if extra.contains(&"--database-url") {
             command.env("COFFER_ROOT_KEY", TEST_ROOT_KEY);
