@@ -8,6 +8,7 @@
 
 mod background;
 mod encryption;
+pub mod identity;
 pub mod kms;
 mod listing;
 pub mod model;
