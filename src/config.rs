@@ -119,7 +119,21 @@ pub struct Config {
     pub account_id: String,
     /// How often the purge of deleted secrets runs.
     pub purge_interval: Duration,
+    /// Where the first start writes the root identity's credentials file
+    /// ([`credentials_path`]): the data directory, given or default (also with PostgreSQL);
+    /// in memory, only a data directory given explicitly. `None`: the credentials are
+    /// printed instead (an in-memory store, gone with the process).
+    pub credentials_dir: Option<PathBuf>,
 }
+
+/// The credentials file (aws CLI format, profile [`CREDENTIALS_PROFILE`]) written on first
+/// start in a data directory.
+pub fn credentials_path(data_dir: &std::path::Path) -> PathBuf {
+    data_dir.join("credentials")
+}
+
+/// The profile of the root identity in the credentials file.
+pub const CREDENTIALS_PROFILE: &str = "coffer";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -178,6 +192,7 @@ mod tests {
             root_key: RootKeyConfig::Default,
             account_id: account_id.into(),
             purge_interval: Duration::from_secs(purge_secs),
+            credentials_dir: None,
         }
     }
 
