@@ -13,6 +13,8 @@ pub const TEST_ROOT_KEY: &str = "dGVzdC1vbmx5LXJvb3Qta2V5LW5vdC1hLXNlY3JldCE=";
 pub struct CofferProcess {
     child: Child,
     pub endpoint: String,
+    /// Every line printed on stdout so far.
+    pub output: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl CofferProcess {
@@ -45,20 +47,32 @@ impl CofferProcess {
             .expect("start the coffer binary");
         let stdout = child.stdout.take().expect("piped stdout");
         let (found, endpoint) = mpsc::channel();
+        let output = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let lines = std::sync::Arc::clone(&output);
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                lines.lock().expect("output lock").push(line.clone());
                 if let Some(endpoint) = line.strip_prefix("coffer listening on ") {
                     let _ = found.send(endpoint.to_owned());
                 }
             }
         });
         match endpoint.recv_timeout(Duration::from_secs(15)) {
-            Ok(endpoint) => CofferProcess { child, endpoint },
+            Ok(endpoint) => CofferProcess {
+                child,
+                endpoint,
+                output,
+            },
             Err(_) => {
                 let _ = child.kill();
                 panic!("coffer did not report its address within 15 s");
             }
         }
+    }
+
+    /// The lines printed on stdout so far.
+    pub fn stdout(&self) -> Vec<String> {
+        self.output.lock().expect("output lock").clone()
     }
 
     /// Starts `coffer serve` on the data directory `dir`.
