@@ -46,10 +46,11 @@ fn profile_value(text: &str, profile: &str, key: &str) -> Option<String> {
         let line = line.trim();
         if line.starts_with('[') {
             inside = line == format!("[{profile}]");
-        } else if inside && let Some((name, value)) = line.split_once('=') {
-            if name.trim() == key {
-                return Some(value.trim().to_owned());
-            }
+        } else if inside
+            && let Some((name, value)) = line.split_once('=')
+            && name.trim() == key
+        {
+            return Some(value.trim().to_owned());
         }
     }
     None

@@ -342,7 +342,7 @@ async fn a_new_kms_key_takes_the_labelled_versions_along_and_leaves_older_ones()
         };
         assert_eq!(
             version.kms_key_ids(),
-            [expected.clone()],
+            std::slice::from_ref(expected),
             "{:?}",
             version.version_stages()
         );
