@@ -1,4 +1,7 @@
-//! The command line: `coffer serve` and `coffer bench`.
+//! The command line: `coffer serve`, `coffer admin` and `coffer bench`.
+
+mod admin;
+pub mod credentials_file;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,17 +13,19 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::auth::Authenticator;
-use crate::auth::credentials::{CredentialSource, StaticCredentials};
+use crate::auth::credentials::CredentialSource;
 use crate::clock::SystemClock;
 use crate::config::{
-    AuthConfig, Config, DatabaseUrl, ROOT_KEY_ENV, RootKeyConfig, StaticKeys, Storage,
-    database_path, root_key_path,
+    AuthConfig, CREDENTIALS_PROFILE, Config, DatabaseUrl, ROOT_KEY_ENV, RootKeyConfig, Storage,
+    credentials_path, database_path, root_key_path,
 };
 use crate::crypto::SecretString;
 use crate::crypto::keys::RootKey;
 use crate::crypto::root_key::{self, RootKeyOrigin, RootKeySource};
 use crate::server::{self, AppState};
 use crate::service::Service;
+use crate::service::identity::{Identities, NewAccessKey};
+use crate::service::identity::StoreCredentials;
 use crate::store::Store;
 use crate::store::postgres::{DEFAULT_POOL_SIZE, PostgresStore};
 use crate::store::sqlite::SqliteStore;
@@ -45,6 +50,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the Secrets Manager API and the KMS-compatible key API on one endpoint.
     Serve(ServeArgs),
+    /// Manage identities (users, access keys, policies) in a data directory or database.
+    Admin(admin::AdminArgs),
     /// Measure a Secrets Manager endpoint (Coffer, moto, AWS) under load.
     Bench(crate::bench::BenchArgs),
 }
@@ -54,29 +61,24 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the address is printed).
     #[arg(long, env = "COFFER_LISTEN", default_value = DEFAULT_LISTEN)]
     pub listen: SocketAddr,
-    /// Directory of the embedded database (created if missing).
-    #[arg(long, env = "COFFER_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
-    pub data_dir: PathBuf,
+    /// Directory of the embedded database (created if missing) and of the root identity's
+    /// credentials file, written on first start [default: coffer-data]. With --in-memory or
+    /// --dev the database stays in memory, and the credentials file is written only if this
+    /// is given.
+    #[arg(long, env = "COFFER_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
     /// Keep everything in memory and lose it at exit (for tests and throwaway use).
     #[arg(long)]
     pub in_memory: bool,
-    /// Development mode, for test suites: in memory (`--data-dir` is ignored), and ANY
-    /// well-formed signature is accepted, the caller being the account's root (as moto and
-    /// LocalStack do). Listens on loopback addresses only, unless --dev-allow-remote.
+    /// Development mode, for test suites: in memory (`--data-dir` only receives the
+    /// credentials file), and ANY well-formed signature is accepted, the caller being the
+    /// account's root (as moto and LocalStack do). Listens on loopback addresses only, unless
+    /// --dev-allow-remote.
     #[arg(long)]
     pub dev: bool,
     /// Let --dev listen on a non-loopback address: anyone who can reach it has full access.
     #[arg(long, requires = "dev")]
     pub dev_allow_remote: bool,
-    /// Temporary and for tests only: access keys of the account's root,
-    /// `ACCESS_KEY_ID:SECRET[,...]`, until identities are kept in the store.
-    #[arg(
-        long,
-        env = "COFFER_STATIC_CREDENTIALS",
-        hide = true,
-        hide_env_values = true
-    )]
-    pub static_credentials: Option<StaticKeys>,
     /// Keep secrets in this PostgreSQL database instead of the embedded SQLite
     /// (postgres://user:password@host:port/database); several Coffer nodes may share it.
     /// Takes precedence over --in-memory and --dev.
@@ -101,6 +103,10 @@ pub struct ServeArgs {
 
 impl ServeArgs {
     pub fn config(&self) -> Result<Config, crate::config::ConfigError> {
+        let data_dir = self
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
         let storage = if let Some(url) = &self.database_url {
             Storage::Postgres {
                 url: url.clone(),
@@ -109,7 +115,11 @@ impl ServeArgs {
         } else if self.in_memory || self.dev {
             Storage::InMemory
         } else {
-            Storage::DataDir(self.data_dir.clone())
+            Storage::DataDir(data_dir.clone())
+        };
+        let credentials_dir = match storage {
+            Storage::InMemory => self.data_dir.clone(),
+            _ => Some(data_dir),
         };
         let root_key = if std::env::var_os(ROOT_KEY_ENV).is_some() {
             RootKeyConfig::Env
@@ -123,9 +133,7 @@ impl ServeArgs {
                 allow_remote: self.dev_allow_remote,
             }
         } else {
-            AuthConfig::Verify {
-                static_credentials: self.static_credentials.clone().unwrap_or_default(),
-            }
+            AuthConfig::Verify
         };
         Config {
             listen: self.listen,
@@ -134,6 +142,7 @@ impl ServeArgs {
             root_key,
             account_id: self.account_id.clone(),
             purge_interval: Duration::from_secs(self.purge_interval_secs),
+            credentials_dir,
         }
         .validate()
     }
@@ -143,6 +152,7 @@ impl ServeArgs {
 pub async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve(args) => serve(args.config().map_err(|error| error.to_string())?).await,
+        Command::Admin(args) => admin::run(args).await,
         Command::Bench(args) => crate::bench::run(args).await,
     }
 }
@@ -185,9 +195,9 @@ fn create_private_dir(dir: &std::path::Path) -> Result<(), String> {
     })
 }
 
-/// The root key the configuration names, loaded (or, in a data directory's default place,
-/// created on first start).
-fn load_root_key(config: &Config) -> Result<RootKey, String> {
+/// The root key the configuration names, loaded (or, in a data directory's default place and
+/// if `create`, created on first start).
+fn load_root_key(config: &Config, create: bool) -> Result<RootKey, String> {
     let source = match &config.root_key {
         RootKeyConfig::Env => {
             let value = std::env::var(ROOT_KEY_ENV).map_err(|_| {
@@ -212,7 +222,7 @@ fn load_root_key(config: &Config) -> Result<RootKey, String> {
         },
     };
     let (key, origin) = match (&config.root_key, &source) {
-        (RootKeyConfig::Default, _) => root_key::load_or_create(&source),
+        (RootKeyConfig::Default, _) if create => root_key::load_or_create(&source),
         _ => root_key::load(&source).map(|key| {
             let origin = match source {
                 RootKeySource::Env { .. } => RootKeyOrigin::Environment,
@@ -242,33 +252,15 @@ fn load_root_key(config: &Config) -> Result<RootKey, String> {
     Ok(key)
 }
 
-/// Where the verifier finds the secrets of access keys.
-///
-/// THE SEAM for stored identities: today only the keys given with the hidden
-/// `--static-credentials` (tests); with none, every signed request is refused with
-/// `UnrecognizedClientException`. The store-backed source (users and access keys in the
-/// database) replaces the body of this function.
-fn credential_source(
-    config: &Config,
-    _service: &Arc<Service>,
-) -> Result<Arc<dyn CredentialSource>, String> {
-    let keys = match &config.auth {
-        AuthConfig::Verify { static_credentials } => static_credentials,
-        AuthConfig::Dev { .. } => return Ok(Arc::new(StaticCredentials::default())),
-    };
-    let source = StaticCredentials::root_keys(
-        &config.account_id,
-        keys.0.iter().map(|(id, secret)| (id.as_str(), secret)),
-    );
-    if source.is_empty() {
-        tracing::warn!(
-            "no access keys are configured: every request will be refused \
-             (UnrecognizedClientException)"
-        );
-    } else {
-        tracing::info!(keys = keys.0.len(), "access keys: given at start");
-    }
-    Ok(Arc::new(source))
+/// Where the verifier finds the secrets of access keys: the users and access keys kept in
+/// the store, their secrets sealed under the root key (read afresh on every request, so a
+/// key disabled on any node stops working at once).
+fn credential_source(store: &Arc<dyn Store>, root_key: &RootKey) -> Arc<dyn CredentialSource> {
+    Arc::new(StoreCredentials::new(
+        Arc::clone(store),
+        Arc::new(SystemClock),
+        root_key.clone(),
+    ))
 }
 
 /// Printed to stderr when Coffer starts in development mode, so that nobody runs it by
@@ -293,13 +285,28 @@ fn dev_banner(address: std::net::SocketAddr) -> String {
 
 async fn serve(config: Config) -> Result<(), String> {
     let store = open_store(&config.storage).await?;
-    let root_key = load_root_key(&config)?;
-    let service = Arc::new(Service::new(store, Arc::new(SystemClock), root_key));
+    let root_key = load_root_key(&config, true)?;
+    let service = Arc::new(Service::new(
+        Arc::clone(&store),
+        Arc::new(SystemClock),
+        root_key.clone(),
+    ));
     service
         .keyring()
         .check_root_key()
         .await
         .map_err(|error| error.to_string())?;
+    // The account's root identity, on the first start only (whichever node gets there).
+    let identities = Identities::new(
+        Arc::clone(&store),
+        Arc::new(SystemClock),
+        root_key.clone(),
+        &config.account_id,
+    );
+    let bootstrapped = identities
+        .bootstrap_root()
+        .await
+        .map_err(|error| format!("cannot create the root identity: {error}"))?;
     // Values written before encryption at rest existed are sealed before anything is served.
     let sealed = service
         .seal_plain_values()
@@ -320,8 +327,8 @@ async fn serve(config: Config) -> Result<(), String> {
             tracing::warn!(%address, "development mode: signatures are not verified");
             Authenticator::dev(config.account_id.clone(), Arc::new(SystemClock))
         }
-        AuthConfig::Verify { .. } => Authenticator::verifying(
-            credential_source(&config, &service)?,
+        AuthConfig::Verify => Authenticator::verifying(
+            credential_source(&store, &root_key),
             config.account_id.clone(),
             Arc::new(SystemClock),
         ),
@@ -342,6 +349,9 @@ async fn serve(config: Config) -> Result<(), String> {
             tracing::info!(database = %url.redacted(), pool_size, "storage: PostgreSQL")
         }
     }
+    if let Some(root) = bootstrapped {
+        announce_root_key(&root, config.credentials_dir.as_deref(), address)?;
+    }
     // Tests and scripts read this line to learn the port when listening on port 0.
     println!("coffer listening on http://{address}");
     tracing::info!(%address, account_id = %config.account_id, "listening");
@@ -359,6 +369,39 @@ async fn serve(config: Config) -> Result<(), String> {
         .map_err(|error| format!("server failed: {error}"))?;
     signals.abort();
     let _ = jobs.await;
+    Ok(())
+}
+
+/// Hands over the root identity's first access key, once: as the `coffer` profile of the
+/// credentials file in `dir` (0600), or, for an in-memory store given no directory, on
+/// stdout (the key dies with the process).
+fn announce_root_key(
+    root: &NewAccessKey,
+    dir: Option<&std::path::Path>,
+    address: SocketAddr,
+) -> Result<(), String> {
+    let Some(dir) = dir else {
+        println!(
+            "coffer created the root access key of this in-memory store: \
+             aws_access_key_id = {} aws_secret_access_key = {} (valid until Coffer stops)",
+            root.access_key_id,
+            root.secret_access_key.expose()
+        );
+        return Ok(());
+    };
+    create_private_dir(dir)?;
+    let path = credentials_path(dir);
+    credentials_file::write_profile(&path, CREDENTIALS_PROFILE, root)?;
+    // Printed once, when the key is made; later starts print nothing about it.
+    println!(
+        "coffer created the root access key {} and wrote it to {} (profile \"{CREDENTIALS_PROFILE}\"); \
+         use it with AWS_SHARED_CREDENTIALS_FILE={} aws --profile {CREDENTIALS_PROFILE} \
+         --endpoint-url http://{address} ..., or copy the profile into ~/.aws/credentials",
+        root.access_key_id,
+        path.display(),
+        path.display(),
+    );
+    tracing::warn!(path = %path.display(), access_key_id = %root.access_key_id, "created the root access key");
     Ok(())
 }
 

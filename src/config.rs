@@ -113,49 +113,11 @@ pub fn root_key_path(data_dir: &std::path::Path) -> PathBuf {
 /// How requests are authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthConfig {
-    /// Every signature is verified (the default).
-    Verify {
-        /// Access keys of the account's root given to the process (the hidden
-        /// `--static-credentials` / `COFFER_STATIC_CREDENTIALS`): a temporary seam for tests
-        /// until identities are kept in the store.
-        static_credentials: StaticKeys,
-    },
+    /// Every signature is verified against the access keys kept in the store (the default).
+    Verify,
     /// `--dev`: any well-formed signature is accepted and the caller is the account's root.
     /// Refused on a non-loopback address unless `allow_remote` (`--dev-allow-remote`).
     Dev { allow_remote: bool },
-}
-
-/// `ACCESS_KEY_ID:SECRET[,ACCESS_KEY_ID:SECRET...]`: access keys given on the command line or in
-/// the environment. The secrets never print.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct StaticKeys(pub Vec<(String, crate::crypto::SecretString)>);
-
-impl std::fmt::Debug for StaticKeys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list()
-            .entries(self.0.iter().map(|(id, _)| format!("{id}:[REDACTED]")))
-            .finish()
-    }
-}
-
-/// The error never repeats the value (it holds secrets).
-impl std::str::FromStr for StaticKeys {
-    type Err = String;
-
-    fn from_str(value: &str) -> Result<StaticKeys, String> {
-        value
-            .split(',')
-            .filter(|pair| !pair.trim().is_empty())
-            .map(|pair| match pair.trim().split_once(':') {
-                Some((id, secret)) if !id.is_empty() && !secret.is_empty() => Ok((
-                    id.to_owned(),
-                    crate::crypto::SecretString::new(secret.to_owned()),
-                )),
-                _ => Err("expected ACCESS_KEY_ID:SECRET pairs separated by commas".to_owned()),
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(StaticKeys)
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -168,7 +130,21 @@ pub struct Config {
     pub account_id: String,
     /// How often the purge of deleted secrets runs.
     pub purge_interval: Duration,
+    /// Where the first start writes the root identity's credentials file
+    /// ([`credentials_path`]): the data directory, given or default (also with PostgreSQL);
+    /// in memory, only a data directory given explicitly. `None`: the credentials are
+    /// printed instead (an in-memory store, gone with the process).
+    pub credentials_dir: Option<PathBuf>,
 }
+
+/// The credentials file (aws CLI format, profile [`CREDENTIALS_PROFILE`]) written on first
+/// start in a data directory.
+pub fn credentials_path(data_dir: &std::path::Path) -> PathBuf {
+    data_dir.join("credentials")
+}
+
+/// The profile of the root identity in the credentials file.
+pub const CREDENTIALS_PROFILE: &str = "coffer";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -236,13 +212,12 @@ mod tests {
     fn config(account_id: &str, purge_secs: u64) -> Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            auth: AuthConfig::Verify {
-                static_credentials: StaticKeys::default(),
-            },
+            auth: AuthConfig::Verify,
             storage: Storage::InMemory,
             root_key: RootKeyConfig::Default,
             account_id: account_id.into(),
             purge_interval: Duration::from_secs(purge_secs),
+            credentials_dir: None,
         }
     }
 
@@ -291,23 +266,6 @@ mod tests {
             ..config("123456789012", 60)
         };
         assert!(loopback_v6.validate().is_ok());
-    }
-
-    #[test]
-    fn static_keys_parse_and_never_print_their_secrets() {
-        let keys: StaticKeys = "AKID1:secret-one, AKID2:sec:ret".parse().expect("keys");
-        assert_eq!(keys.0.len(), 2);
-        assert_eq!(keys.0[1].0, "AKID2");
-        assert_eq!(keys.0[1].1.expose(), "sec:ret");
-        let printed = format!("{keys:?}");
-        assert!(
-            printed.contains("AKID1") && !printed.contains("secret-one"),
-            "{printed}"
-        );
-        for bad in ["AKID", "AKID:", ":secret", "a:b,c"] {
-            let error = bad.parse::<StaticKeys>().expect_err("refused");
-            assert!(!error.contains(bad), "{error}");
-        }
     }
 
     fn postgres(url: &str, pool_size: usize) -> Result<Config, ConfigError> {

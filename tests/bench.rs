@@ -14,7 +14,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::Value;
 use tokio::net::{TcpListener, TcpStream};
 
-fn bench(endpoint: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+fn bench(endpoint: &str, args: &[&str], env: &[(&'static str, String)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_coffer"))
         .args(["bench", "--endpoint", endpoint])
         .args(args)
@@ -26,18 +26,22 @@ fn bench(endpoint: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
             "AWS_SHARED_CREDENTIALS_FILE",
             "/nonexistent/coffer-bench-test",
         )
-        .envs(env.iter().copied())
+        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
         .output()
         .expect("run coffer bench")
 }
 
-const CREDENTIALS: [(&str, &str); 2] = [
-    ("AWS_ACCESS_KEY_ID", "AKIDBENCHTEST"),
-    ("AWS_SECRET_ACCESS_KEY", "bench-secret"),
-];
+/// The environment that gives the bench the server's root access key.
+fn credentials(server: &CofferProcess) -> Vec<(&'static str, String)> {
+    let credentials = server.credentials.clone().expect("the root access key");
+    vec![
+        ("AWS_ACCESS_KEY_ID", credentials.access_key_id),
+        ("AWS_SECRET_ACCESS_KEY", credentials.secret_access_key),
+    ]
+}
 
 /// Runs get-hot and describe with 200 requests each and checks the JSON report.
-fn check_get_hot_and_describe(endpoint: &str, extra: &[&str]) {
+fn check_get_hot_and_describe(endpoint: &str, extra: &[&str], env: &[(&'static str, String)]) {
     let mut args = vec![
         "--scenario",
         "get-hot",
@@ -55,14 +59,14 @@ fn check_get_hot_and_describe(endpoint: &str, extra: &[&str]) {
         "--json",
     ];
     args.extend_from_slice(extra);
-    let output = bench(endpoint, &args, &CREDENTIALS);
+    let output = bench(endpoint, &args, env);
     check_report(&output);
 }
 
 #[test]
 fn bench_measures_get_hot_and_describe_without_errors() {
     let server = CofferProcess::serve(&["--in-memory"]);
-    check_get_hot_and_describe(&server.endpoint, &[]);
+    check_get_hot_and_describe(&server.endpoint, &[], &credentials(&server));
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -113,13 +117,14 @@ async fn bench_speaks_https_with_a_ca_bundle() {
     let endpoint = tls_proxy(upstream).await;
     let ca = fixture("ca.pem");
     let ca = ca.to_str().expect("UTF-8 path").to_owned();
+    let env = credentials(&server);
     tokio::task::spawn_blocking(move || {
-        check_get_hot_and_describe(&endpoint, &["--ca-bundle", &ca]);
+        check_get_hot_and_describe(&endpoint, &["--ca-bundle", &ca], &env);
         // Without the CA the certificate is refused, and the setup says so.
         let output = bench(
             &endpoint,
             &["--scenario", "get-hot", "--duration", "1s", "--json"],
-            &CREDENTIALS,
+            &env,
         );
         assert!(!output.status.success());
         let stdout = String::from_utf8_lossy(&output.stdout);

@@ -111,13 +111,14 @@ async fn without_dev_the_binary_verifies_signatures() {
         .list_secrets()
         .send()
         .await
-        .expect("the test key is known");
+        .expect("the root key the server printed is known");
     let stranger = common::sdk_client_with(&server.endpoint, "AKIDANYTHING", "any-secret");
     assert_eq!(
         error_of(stranger.list_secrets().send().await).0,
         "UnrecognizedClientException"
     );
-    let wrong = common::sdk_client_with(&server.endpoint, common::TEST_ACCESS_KEY_ID, "wrong");
+    let root = server.credentials.clone().expect("the root access key");
+    let wrong = common::sdk_client_with(&server.endpoint, &root.access_key_id, "wrong");
     assert_eq!(
         error_of(wrong.list_secrets().send().await).0,
         "InvalidSignatureException"

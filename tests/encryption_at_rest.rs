@@ -21,13 +21,16 @@ fn kms_client(endpoint: &str) -> aws_sdk_kms::Client {
         .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(aws_sdk_kms::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_kms::config::Credentials::new(
-            common::TEST_ACCESS_KEY_ID,
-            common::TEST_SECRET_ACCESS_KEY,
-            None,
-            None,
-            "tests",
-        ))
+        .credentials_provider({
+            let root = common::process::credentials_for(endpoint).expect("the root access key");
+            aws_sdk_kms::config::Credentials::new(
+                root.access_key_id,
+                root.secret_access_key,
+                None,
+                None,
+                "tests",
+            )
+        })
         .build();
     aws_sdk_kms::Client::from_conf(config)
 }

@@ -39,11 +39,14 @@ fn boto3_and_aws_cli_compatibility() {
     require_tool(Command::new("aws").arg("--version"), "the aws CLI");
 
     let server = CofferProcess::serve(&["--in-memory"]);
+    let credentials = server.credentials.clone().expect("the root access key");
     let output = run(
         Command::new("python3")
             .arg("tests/compat/compat_test.py")
             .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("COFFER_ENDPOINT", &server.endpoint),
+            .env("COFFER_ENDPOINT", &server.endpoint)
+            .env("COFFER_ACCESS_KEY_ID", &credentials.access_key_id)
+            .env("COFFER_SECRET_ACCESS_KEY", &credentials.secret_access_key),
         "the compatibility suite",
     );
     drop(server);

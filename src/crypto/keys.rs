@@ -103,6 +103,11 @@ impl RootKey {
         KeyMaterial::generate().map(RootKey)
     }
 
+    /// The key itself, for the other layouts sealed under it ([`super::sealed_secret`]).
+    pub(super) fn material(&self) -> &KeyMaterial {
+        &self.0
+    }
+
     fn check_mac(&self) -> Hmac<Sha256> {
         let mut mac = match Hmac::<Sha256>::new_from_slice(self.0.expose()) {
             Ok(mac) => mac,

@@ -20,6 +20,7 @@ mod aead;
 pub mod envelope;
 pub mod keys;
 pub mod root_key;
+pub mod sealed_secret;
 
 use std::fmt;
 

@@ -9,6 +9,7 @@
 pub mod authorize;
 mod background;
 mod encryption;
+pub mod identity;
 pub mod kms;
 mod listing;
 pub mod model;

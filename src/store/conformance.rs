@@ -18,6 +18,9 @@ use crate::service::model::{
     AWSCURRENT, Deletion, Replica, ReplicaStatus, Scope, Secret, Tag, Version, VersionChanges,
 };
 
+mod identities;
+pub use identities::*;
+
 const T0: Timestamp = Timestamp::from_millis(1_700_000_000_000);
 
 fn scope(region: &str) -> Scope {
@@ -1716,6 +1719,12 @@ macro_rules! conformance_tests {
             sealed_flags_round_trip,
             rewrapped_values_replace_their_version_only,
             secrets_with_plain_values_are_found,
+            users_round_trip_with_unique_names_per_account,
+            user_saves_and_deletes_are_compare_and_swap,
+            access_keys_round_trip_and_go_with_their_user,
+            user_policies_are_put_listed_and_go_with_their_user,
+            root_bootstrap_happens_once_per_account,
+            racing_root_bootstraps_agree_on_one_key,
         );
     };
     (@tests $make_store:expr; $($test:ident),+ $(,)?) => {

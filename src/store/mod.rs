@@ -15,6 +15,7 @@ use async_trait::async_trait;
 
 use crate::clock::Timestamp;
 use crate::crypto::{SecretValue, ValueKind};
+use crate::service::identity::model::{AccessKeyRecord, RootBootstrap, UserPolicy, UserRecord};
 use crate::service::kms::model::{KmsAlias, KmsKeyRecord};
 use crate::service::model::{Scope, Secret, SecretId, VersionChanges};
 
@@ -129,6 +130,9 @@ pub enum StoreError {
     /// Another secret has this ARN (the random suffix collided).
     #[error("a secret with this ARN already exists")]
     ArnTaken,
+    /// Another user or access key has this id (the random id collided).
+    #[error("an identity with this id already exists")]
+    IdTaken,
     /// A stored record could not be decoded.
     #[error("corrupt record: {0}")]
     Corrupt(String),
@@ -276,4 +280,67 @@ pub trait Store: Send + Sync + 'static {
     /// ARNs of secrets (primaries, any scope) that still have versions stored in the clear,
     /// from before encryption at rest; at most `limit`.
     async fn secrets_with_plain_values(&self, limit: usize) -> Result<Vec<String>, StoreError>;
+
+    // Identities: IAM users, their access keys and inline policies, and the account root's
+    // access keys.
+
+    /// Inserts a new user (its `revision` is ignored: a new user is at revision 1).
+    /// [`StoreError::NameTaken`] if the account has a user of this name in any case.
+    async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError>;
+
+    /// The user of `account_id` called `name` (compared regardless of ASCII case).
+    async fn load_user(
+        &self,
+        account_id: &str,
+        name: &str,
+    ) -> Result<Option<UserRecord>, StoreError>;
+
+    async fn load_user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError>;
+
+    /// The users of an account in name order.
+    async fn list_users(&self, account_id: &str) -> Result<Vec<UserRecord>, StoreError>;
+
+    /// Saves a changed user (its `enabled` flag: names and ids never change) if its revision
+    /// is still `user.revision`, and bumps it; otherwise [`StoreError::Conflict`].
+    async fn save_user(&self, user: &UserRecord) -> Result<(), StoreError>;
+
+    /// Deletes a user with its access keys and policies, if its revision is still `revision`;
+    /// otherwise (or if it does not exist) [`StoreError::Conflict`].
+    async fn delete_user(&self, id: &str, revision: i64) -> Result<(), StoreError>;
+
+    /// Inserts a new access key. A key of a user that does not exist is
+    /// [`StoreError::Conflict`] and writes nothing.
+    async fn create_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError>;
+
+    /// Inserts `key` (a root key: `user_id` is `None`) as the account's first root key if the
+    /// account was never bootstrapped, atomically across every node: of racing callers exactly
+    /// one creates its key and all are told that key's id. Once an account is bootstrapped,
+    /// this never writes again, even if that key was deleted since.
+    async fn bootstrap_root_key(&self, key: &AccessKeyRecord) -> Result<RootBootstrap, StoreError>;
+
+    async fn load_access_key(&self, id: &str) -> Result<Option<AccessKeyRecord>, StoreError>;
+
+    /// The access keys of a user (`Some(user id)`) or of the account's root (`None`), in id
+    /// order.
+    async fn list_access_keys(
+        &self,
+        account_id: &str,
+        user_id: Option<&str>,
+    ) -> Result<Vec<AccessKeyRecord>, StoreError>;
+
+    /// Sets whether a key is active; `false` if there is no such key.
+    async fn set_access_key_enabled(&self, id: &str, enabled: bool) -> Result<bool, StoreError>;
+
+    /// Deletes a key; `false` if there was none.
+    async fn delete_access_key(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// Creates or replaces the user's policy of this name. A user that does not exist is
+    /// [`StoreError::Conflict`].
+    async fn put_user_policy(&self, policy: &UserPolicy) -> Result<(), StoreError>;
+
+    /// Deletes a user's policy; `false` if there was none.
+    async fn delete_user_policy(&self, user_id: &str, name: &str) -> Result<bool, StoreError>;
+
+    /// A user's policies in name order.
+    async fn list_user_policies(&self, user_id: &str) -> Result<Vec<UserPolicy>, StoreError>;
 }

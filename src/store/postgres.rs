@@ -44,6 +44,7 @@ use super::{
 };
 use crate::clock::Timestamp;
 use crate::crypto::ValueKind;
+use crate::service::identity::model::{AccessKeyRecord, RootBootstrap, UserPolicy, UserRecord};
 use crate::service::kms::model::{KmsAlias, KmsKeyRecord};
 use crate::service::model::{Deletion, ReplicaView, Scope, Secret, SecretId, Tag, Version};
 
@@ -125,6 +126,47 @@ const MIGRATIONS: &[&str] = &[
             ON DELETE CASCADE
     );
     CREATE INDEX kms_aliases_by_key ON kms_aliases (key_id);"#,
+    // 3: SQLite's migration 5: identities: IAM users (names unique per account regardless
+    // of ASCII case), access keys (of a user, or of the account's root when `user_id` is
+    // NULL; secrets sealed under the root key), users' inline policies, and the accounts
+    // whose root key was bootstrapped.
+    r#"CREATE TABLE iam_users (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        arn TEXT NOT NULL,
+        enabled BOOLEAN NOT NULL,
+        created_at BIGINT NOT NULL,
+        revision BIGINT NOT NULL
+    );
+    CREATE UNIQUE INDEX iam_users_name_unique ON iam_users (account_id, lower(name));
+    CREATE TABLE iam_access_keys (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        user_id TEXT COLLATE "C",
+        enabled BOOLEAN NOT NULL,
+        secret BYTEA NOT NULL,
+        session_token BYTEA,
+        expires_at BIGINT,
+        created_at BIGINT NOT NULL,
+        CONSTRAINT iam_access_keys_user_fk FOREIGN KEY (user_id) REFERENCES iam_users (id)
+            ON DELETE CASCADE
+    );
+    CREATE INDEX iam_access_keys_by_user ON iam_access_keys (account_id, user_id, id);
+    CREATE TABLE iam_user_policies (
+        user_id TEXT COLLATE "C" NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        document TEXT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (user_id, name),
+        CONSTRAINT iam_user_policies_user_fk FOREIGN KEY (user_id) REFERENCES iam_users (id)
+            ON DELETE CASCADE
+    );
+    CREATE TABLE iam_root_bootstrap (
+        account_id TEXT PRIMARY KEY,
+        access_key_id TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+    );"#,
 ];
 
 /// The key of the advisory lock held while migrating ("Coffer" in ASCII).
@@ -202,6 +244,12 @@ impl Failure {
                     (Some("secrets_name_unique"), _) => StoreError::NameTaken,
                     // An alias written for a key that was deleted meanwhile.
                     (_, Some("kms_aliases_key_fk")) => StoreError::Conflict,
+                    (Some("iam_users_name_unique"), _) => StoreError::NameTaken,
+                    (Some("iam_users_pkey" | "iam_access_keys_pkey"), _) => StoreError::IdTaken,
+                    // A key or a policy written for a user deleted meanwhile.
+                    (_, Some("iam_access_keys_user_fk" | "iam_user_policies_user_fk")) => {
+                        StoreError::Conflict
+                    }
                     _ => StoreError::Backend(describe(&error)),
                 }
             }
@@ -1052,6 +1100,62 @@ fn kms_alias_from_row(row: &Row) -> Result<KmsAlias, Failure> {
     })
 }
 
+const USER_COLUMNS: &str = "id, account_id, name, arn, enabled, created_at, revision";
+
+fn user_from_row(row: &Row) -> Result<UserRecord, Failure> {
+    Ok(UserRecord {
+        id: row.try_get(0)?,
+        account_id: row.try_get(1)?,
+        name: row.try_get(2)?,
+        arn: row.try_get(3)?,
+        enabled: row.try_get(4)?,
+        created_at: Timestamp::from_millis(row.try_get(5)?),
+        revision: row.try_get(6)?,
+    })
+}
+
+const ACCESS_KEY_COLUMNS: &str =
+    "id, account_id, user_id, enabled, secret, session_token, expires_at, created_at";
+
+fn access_key_from_row(row: &Row) -> Result<AccessKeyRecord, Failure> {
+    Ok(AccessKeyRecord {
+        id: row.try_get(0)?,
+        account_id: row.try_get(1)?,
+        user_id: row.try_get(2)?,
+        enabled: row.try_get(3)?,
+        sealed_secret: row.try_get(4)?,
+        sealed_session_token: row.try_get(5)?,
+        expires_at: row
+            .try_get::<_, Option<i64>>(6)?
+            .map(Timestamp::from_millis),
+        created_at: Timestamp::from_millis(row.try_get(7)?),
+    })
+}
+
+async fn insert_access_key(tx: &Transaction<'_>, key: &AccessKeyRecord) -> Result<(), Failure> {
+    let statement = tx
+        .prepare_cached(&format!(
+            "INSERT INTO iam_access_keys ({ACCESS_KEY_COLUMNS})
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        ))
+        .await?;
+    tx.execute(
+        &statement,
+        &[
+            &key.id,
+            &key.account_id,
+            &key.user_id,
+            &key.enabled,
+            &key.sealed_secret,
+            &key.sealed_session_token,
+            &key.expires_at.map(Timestamp::as_millis),
+            &key.created_at.as_millis(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
 #[async_trait]
 impl Store for PostgresStore {
     async fn create(
@@ -1475,6 +1579,260 @@ impl Store for PostgresStore {
                 arns.push(row.try_get::<_, String>(0)?);
             }
             arns
+        })
+    }
+
+    async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError> {
+        let created_at = user.created_at.as_millis();
+        in_transaction!(self, Access::Write, |tx| {
+            let statement = tx
+                .prepare_cached(&format!(
+                    "INSERT INTO iam_users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, 1)"
+                ))
+                .await?;
+            tx.execute(
+                &statement,
+                &[
+                    &user.id,
+                    &user.account_id,
+                    &user.name,
+                    &user.arn,
+                    &user.enabled,
+                    &created_at,
+                ],
+            )
+            .await?;
+        })
+    }
+
+    async fn load_user(
+        &self,
+        account_id: &str,
+        name: &str,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        in_transaction!(self, Access::Read, |tx| {
+            let statement = tx
+                .prepare_cached(&format!(
+                    "SELECT {USER_COLUMNS} FROM iam_users
+                     WHERE account_id = $1 AND lower(name) = lower($2)"
+                ))
+                .await?;
+            match tx.query_opt(&statement, &[&account_id, &name]).await? {
+                None => None,
+                Some(row) => Some(user_from_row(&row)?),
+            }
+        })
+    }
+
+    async fn load_user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
+        in_transaction!(self, Access::Read, |tx| {
+            let statement = tx
+                .prepare_cached(&format!(
+                    "SELECT {USER_COLUMNS} FROM iam_users WHERE id = $1"
+                ))
+                .await?;
+            match tx.query_opt(&statement, &[&id]).await? {
+                None => None,
+                Some(row) => Some(user_from_row(&row)?),
+            }
+        })
+    }
+
+    async fn list_users(&self, account_id: &str) -> Result<Vec<UserRecord>, StoreError> {
+        in_transaction!(self, Access::Read, |tx| {
+            let statement = tx
+                .prepare_cached(&format!(
+                    "SELECT {USER_COLUMNS} FROM iam_users WHERE account_id = $1 ORDER BY name, id"
+                ))
+                .await?;
+            let mut users = Vec::new();
+            for row in tx.query(&statement, &[&account_id]).await? {
+                users.push(user_from_row(&row)?);
+            }
+            users
+        })
+    }
+
+    async fn save_user(&self, user: &UserRecord) -> Result<(), StoreError> {
+        in_transaction!(self, Access::Write, |tx| {
+            let statement = tx
+                .prepare_cached(
+                    "UPDATE iam_users SET revision = revision + 1, enabled = $3
+                     WHERE id = $1 AND revision = $2",
+                )
+                .await?;
+            if tx
+                .execute(&statement, &[&user.id, &user.revision, &user.enabled])
+                .await?
+                == 0
+            {
+                return Err(StoreError::Conflict.into());
+            }
+        })
+    }
+
+    async fn delete_user(&self, id: &str, revision: i64) -> Result<(), StoreError> {
+        in_transaction!(self, Access::Write, |tx| {
+            let statement = tx
+                .prepare_cached("DELETE FROM iam_users WHERE id = $1 AND revision = $2")
+                .await?;
+            if tx.execute(&statement, &[&id, &revision]).await? == 0 {
+                return Err(StoreError::Conflict.into());
+            }
+            // The foreign keys cascade too; this does not depend on them.
+            for sql in [
+                "DELETE FROM iam_access_keys WHERE user_id = $1",
+                "DELETE FROM iam_user_policies WHERE user_id = $1",
+            ] {
+                let statement = tx.prepare_cached(sql).await?;
+                tx.execute(&statement, &[&id]).await?;
+            }
+        })
+    }
+
+    async fn create_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError> {
+        in_transaction!(self, Access::Write, |tx| {
+            insert_access_key(&tx, key).await?;
+        })
+    }
+
+    async fn bootstrap_root_key(&self, key: &AccessKeyRecord) -> Result<RootBootstrap, StoreError> {
+        let created_at = key.created_at.as_millis();
+        // A racing creator's committed row, unseen by this snapshot, makes the insert fail
+        // with a serialization failure: the transaction runs again and finds it.
+        in_transaction!(self, Access::Write, |tx| {
+            let statement = tx
+                .prepare_cached(
+                    "INSERT INTO iam_root_bootstrap (account_id, access_key_id, created_at)
+                     VALUES ($1, $2, $3) ON CONFLICT (account_id) DO NOTHING",
+                )
+                .await?;
+            if tx
+                .execute(&statement, &[&key.account_id, &key.id, &created_at])
+                .await?
+                > 0
+            {
+                insert_access_key(&tx, key).await?;
+                RootBootstrap {
+                    created: true,
+                    access_key_id: key.id.clone(),
+                }
+            } else {
+                let statement = tx
+                    .prepare_cached(
+                        "SELECT access_key_id FROM iam_root_bootstrap WHERE account_id = $1",
+                    )
+                    .await?;
+                RootBootstrap {
+                    created: false,
+                    access_key_id: tx
+                        .query_one(&statement, &[&key.account_id])
+                        .await?
+                        .try_get(0)?,
+                }
+            }
+        })
+    }
+
+    async fn load_access_key(&self, id: &str) -> Result<Option<AccessKeyRecord>, StoreError> {
+        in_transaction!(self, Access::Read, |tx| {
+            let statement = tx
+                .prepare_cached(&format!(
+                    "SELECT {ACCESS_KEY_COLUMNS} FROM iam_access_keys WHERE id = $1"
+                ))
+                .await?;
+            match tx.query_opt(&statement, &[&id]).await? {
+                None => None,
+                Some(row) => Some(access_key_from_row(&row)?),
+            }
+        })
+    }
+
+    async fn list_access_keys(
+        &self,
+        account_id: &str,
+        user_id: Option<&str>,
+    ) -> Result<Vec<AccessKeyRecord>, StoreError> {
+        in_transaction!(self, Access::Read, |tx| {
+            let statement = tx
+                .prepare_cached(&format!(
+                    "SELECT {ACCESS_KEY_COLUMNS} FROM iam_access_keys
+                     WHERE account_id = $1 AND user_id IS NOT DISTINCT FROM $2::TEXT
+                     ORDER BY id"
+                ))
+                .await?;
+            let mut keys = Vec::new();
+            for row in tx.query(&statement, &[&account_id, &user_id]).await? {
+                keys.push(access_key_from_row(&row)?);
+            }
+            keys
+        })
+    }
+
+    async fn set_access_key_enabled(&self, id: &str, enabled: bool) -> Result<bool, StoreError> {
+        in_transaction!(self, Access::Write, |tx| {
+            let statement = tx
+                .prepare_cached("UPDATE iam_access_keys SET enabled = $2 WHERE id = $1")
+                .await?;
+            tx.execute(&statement, &[&id, &enabled]).await? > 0
+        })
+    }
+
+    async fn delete_access_key(&self, id: &str) -> Result<bool, StoreError> {
+        in_transaction!(self, Access::Write, |tx| {
+            let statement = tx
+                .prepare_cached("DELETE FROM iam_access_keys WHERE id = $1")
+                .await?;
+            tx.execute(&statement, &[&id]).await? > 0
+        })
+    }
+
+    async fn put_user_policy(&self, policy: &UserPolicy) -> Result<(), StoreError> {
+        let updated_at = policy.updated_at.as_millis();
+        in_transaction!(self, Access::Write, |tx| {
+            let statement = tx
+                .prepare_cached(
+                    "INSERT INTO iam_user_policies (user_id, name, document, updated_at)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (user_id, name) DO UPDATE
+                         SET document = excluded.document, updated_at = excluded.updated_at",
+                )
+                .await?;
+            tx.execute(
+                &statement,
+                &[&policy.user_id, &policy.name, &policy.document, &updated_at],
+            )
+            .await?;
+        })
+    }
+
+    async fn delete_user_policy(&self, user_id: &str, name: &str) -> Result<bool, StoreError> {
+        in_transaction!(self, Access::Write, |tx| {
+            let statement = tx
+                .prepare_cached("DELETE FROM iam_user_policies WHERE user_id = $1 AND name = $2")
+                .await?;
+            tx.execute(&statement, &[&user_id, &name]).await? > 0
+        })
+    }
+
+    async fn list_user_policies(&self, user_id: &str) -> Result<Vec<UserPolicy>, StoreError> {
+        in_transaction!(self, Access::Read, |tx| {
+            let statement = tx
+                .prepare_cached(
+                    "SELECT user_id, name, document, updated_at FROM iam_user_policies
+                     WHERE user_id = $1 ORDER BY name",
+                )
+                .await?;
+            let mut policies = Vec::new();
+            for row in tx.query(&statement, &[&user_id]).await? {
+                policies.push(UserPolicy {
+                    user_id: row.try_get(0)?,
+                    name: row.try_get(1)?,
+                    document: row.try_get(2)?,
+                    updated_at: Timestamp::from_millis(row.try_get(3)?),
+                });
+            }
+            policies
         })
     }
 }

@@ -24,6 +24,7 @@ use super::{
 };
 use crate::clock::Timestamp;
 use crate::crypto::ValueKind;
+use crate::service::identity::model::{AccessKeyRecord, RootBootstrap, UserPolicy, UserRecord};
 use crate::service::kms::model::{KmsAlias, KmsKeyRecord};
 use crate::service::model::{Deletion, ReplicaView, Scope, Secret, SecretId, Tag, Version};
 
@@ -103,6 +104,42 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (account_id, region, name)
     ) STRICT;
     CREATE INDEX kms_aliases_by_key ON kms_aliases (key_id);",
+    // 5: identities: IAM users (names unique per account regardless of ASCII case), access
+    // keys (of a user, or of the account's root when `user_id` is NULL; secrets sealed under
+    // the root key), users' inline policies, and the accounts whose root key was bootstrapped.
+    "CREATE TABLE iam_users (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        arn TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        revision INTEGER NOT NULL
+    ) STRICT;
+    CREATE UNIQUE INDEX iam_users_name_unique ON iam_users (account_id, lower(name));
+    CREATE TABLE iam_access_keys (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        user_id TEXT REFERENCES iam_users (id) ON DELETE CASCADE,
+        enabled INTEGER NOT NULL,
+        secret BLOB NOT NULL,
+        session_token BLOB,
+        expires_at INTEGER,
+        created_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX iam_access_keys_by_user ON iam_access_keys (account_id, user_id, id);
+    CREATE TABLE iam_user_policies (
+        user_id TEXT NOT NULL REFERENCES iam_users (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        document TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (user_id, name)
+    ) STRICT;
+    CREATE TABLE iam_root_bootstrap (
+        account_id TEXT PRIMARY KEY,
+        access_key_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    ) STRICT;",
 ];
 
 /// Most writes committed together in one transaction.
@@ -1173,6 +1210,75 @@ fn decode_kms_alias(row: KmsAliasRow) -> Result<KmsAlias, StoreError> {
     })
 }
 
+const USER_COLUMNS: &str = "id, account_id, name, arn, enabled, created_at, revision";
+
+fn user_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
+    Ok(UserRecord {
+        id: row.get(0)?,
+        account_id: row.get(1)?,
+        name: row.get(2)?,
+        arn: row.get(3)?,
+        enabled: row.get(4)?,
+        created_at: Timestamp::from_millis(row.get(5)?),
+        revision: row.get(6)?,
+    })
+}
+
+const ACCESS_KEY_COLUMNS: &str =
+    "id, account_id, user_id, enabled, secret, session_token, expires_at, created_at";
+
+fn access_key_row(row: &Row<'_>) -> rusqlite::Result<AccessKeyRecord> {
+    Ok(AccessKeyRecord {
+        id: row.get(0)?,
+        account_id: row.get(1)?,
+        user_id: row.get(2)?,
+        enabled: row.get(3)?,
+        sealed_secret: row.get(4)?,
+        sealed_session_token: row.get(5)?,
+        expires_at: row.get::<_, Option<i64>>(6)?.map(Timestamp::from_millis),
+        created_at: Timestamp::from_millis(row.get(7)?),
+    })
+}
+
+/// Maps a failed insert of an identity: a taken name, a taken id, a missing user.
+fn identity_error(error: rusqlite::Error) -> StoreError {
+    match &error {
+        rusqlite::Error::SqliteFailure(code, _)
+            if code.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+        {
+            StoreError::Conflict
+        }
+        _ if is_unique_violation(&error, "iam_users_name_unique") => StoreError::NameTaken,
+        rusqlite::Error::SqliteFailure(code, _)
+            if code.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+        {
+            StoreError::IdTaken
+        }
+        _ => backend(error),
+    }
+}
+
+fn insert_access_key(connection: &Connection, key: &AccessKeyRecord) -> Result<(), StoreError> {
+    connection
+        .prepare_cached(&format!(
+            "INSERT INTO iam_access_keys ({ACCESS_KEY_COLUMNS})
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+        ))
+        .map_err(backend)?
+        .execute(params![
+            key.id,
+            key.account_id,
+            key.user_id,
+            key.enabled,
+            key.sealed_secret,
+            key.sealed_session_token,
+            key.expires_at.map(Timestamp::as_millis),
+            key.created_at.as_millis(),
+        ])
+        .map_err(identity_error)?;
+    Ok(())
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn create(
@@ -1673,6 +1779,286 @@ impl Store for SqliteStore {
                 .map_err(backend)?
                 .collect::<Result<Vec<String>, _>>()
                 .map_err(backend)
+        })
+        .await
+    }
+
+    async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError> {
+        let user = user.clone();
+        self.write(move |connection| {
+            connection
+                .prepare_cached(&format!(
+                    "INSERT INTO iam_users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)"
+                ))
+                .map_err(backend)?
+                .execute(params![
+                    user.id,
+                    user.account_id,
+                    user.name,
+                    user.arn,
+                    user.enabled,
+                    user.created_at.as_millis(),
+                ])
+                .map_err(identity_error)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn load_user(
+        &self,
+        account_id: &str,
+        name: &str,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        let (account_id, name) = (account_id.to_owned(), name.to_owned());
+        self.read(move |connection| {
+            connection
+                .prepare_cached(&format!(
+                    "SELECT {USER_COLUMNS} FROM iam_users
+                     WHERE account_id = ?1 AND lower(name) = lower(?2)"
+                ))
+                .map_err(backend)?
+                .query_row(params![account_id, name], user_row)
+                .optional()
+                .map_err(backend)
+        })
+        .await
+    }
+
+    async fn load_user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
+        let id = id.to_owned();
+        self.read(move |connection| {
+            connection
+                .prepare_cached(&format!(
+                    "SELECT {USER_COLUMNS} FROM iam_users WHERE id = ?1"
+                ))
+                .map_err(backend)?
+                .query_row([id], user_row)
+                .optional()
+                .map_err(backend)
+        })
+        .await
+    }
+
+    async fn list_users(&self, account_id: &str) -> Result<Vec<UserRecord>, StoreError> {
+        let account_id = account_id.to_owned();
+        self.read(move |connection| {
+            let mut statement = connection
+                .prepare_cached(&format!(
+                    "SELECT {USER_COLUMNS} FROM iam_users WHERE account_id = ?1 ORDER BY name, id"
+                ))
+                .map_err(backend)?;
+            let rows = statement
+                .query_map([account_id], user_row)
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn save_user(&self, user: &UserRecord) -> Result<(), StoreError> {
+        let user = user.clone();
+        self.write(move |connection| {
+            let updated = connection
+                .prepare_cached(
+                    "UPDATE iam_users SET revision = revision + 1, enabled = ?3
+                     WHERE id = ?1 AND revision = ?2",
+                )
+                .map_err(backend)?
+                .execute(params![user.id, user.revision, user.enabled])
+                .map_err(backend)?;
+            if updated == 0 {
+                return Err(StoreError::Conflict);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_user(&self, id: &str, revision: i64) -> Result<(), StoreError> {
+        let id = id.to_owned();
+        self.write(move |connection| {
+            let deleted = connection
+                .prepare_cached("DELETE FROM iam_users WHERE id = ?1 AND revision = ?2")
+                .map_err(backend)?
+                .execute(params![id, revision])
+                .map_err(backend)?;
+            if deleted == 0 {
+                return Err(StoreError::Conflict);
+            }
+            // The foreign keys cascade too; this does not depend on them being enforced.
+            for sql in [
+                "DELETE FROM iam_access_keys WHERE user_id = ?1",
+                "DELETE FROM iam_user_policies WHERE user_id = ?1",
+            ] {
+                connection
+                    .prepare_cached(sql)
+                    .map_err(backend)?
+                    .execute([&id])
+                    .map_err(backend)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError> {
+        let key = key.clone();
+        self.write(move |connection| insert_access_key(connection, &key))
+            .await
+    }
+
+    async fn bootstrap_root_key(&self, key: &AccessKeyRecord) -> Result<RootBootstrap, StoreError> {
+        let key = key.clone();
+        self.write(move |connection| {
+            let inserted = connection
+                .prepare_cached(
+                    "INSERT INTO iam_root_bootstrap (account_id, access_key_id, created_at)
+                     VALUES (?1, ?2, ?3) ON CONFLICT (account_id) DO NOTHING",
+                )
+                .map_err(backend)?
+                .execute(params![key.account_id, key.id, key.created_at.as_millis()])
+                .map_err(backend)?;
+            if inserted > 0 {
+                insert_access_key(connection, &key)?;
+                return Ok(RootBootstrap {
+                    created: true,
+                    access_key_id: key.id.clone(),
+                });
+            }
+            let access_key_id = connection
+                .prepare_cached(
+                    "SELECT access_key_id FROM iam_root_bootstrap WHERE account_id = ?1",
+                )
+                .map_err(backend)?
+                .query_row([&key.account_id], |row| row.get(0))
+                .map_err(backend)?;
+            Ok(RootBootstrap {
+                created: false,
+                access_key_id,
+            })
+        })
+        .await
+    }
+
+    async fn load_access_key(&self, id: &str) -> Result<Option<AccessKeyRecord>, StoreError> {
+        let id = id.to_owned();
+        self.read(move |connection| {
+            connection
+                .prepare_cached(&format!(
+                    "SELECT {ACCESS_KEY_COLUMNS} FROM iam_access_keys WHERE id = ?1"
+                ))
+                .map_err(backend)?
+                .query_row([id], access_key_row)
+                .optional()
+                .map_err(backend)
+        })
+        .await
+    }
+
+    async fn list_access_keys(
+        &self,
+        account_id: &str,
+        user_id: Option<&str>,
+    ) -> Result<Vec<AccessKeyRecord>, StoreError> {
+        let (account_id, user_id) = (account_id.to_owned(), user_id.map(str::to_owned));
+        self.read(move |connection| {
+            let mut statement = connection
+                .prepare_cached(&format!(
+                    "SELECT {ACCESS_KEY_COLUMNS} FROM iam_access_keys
+                     WHERE account_id = ?1 AND user_id IS ?2 ORDER BY id"
+                ))
+                .map_err(backend)?;
+            let rows = statement
+                .query_map(params![account_id, user_id], access_key_row)
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn set_access_key_enabled(&self, id: &str, enabled: bool) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.write(move |connection| {
+            let updated = connection
+                .prepare_cached("UPDATE iam_access_keys SET enabled = ?2 WHERE id = ?1")
+                .map_err(backend)?
+                .execute(params![id, enabled])
+                .map_err(backend)?;
+            Ok(updated > 0)
+        })
+        .await
+    }
+
+    async fn delete_access_key(&self, id: &str) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.write(move |connection| {
+            let deleted = connection
+                .prepare_cached("DELETE FROM iam_access_keys WHERE id = ?1")
+                .map_err(backend)?
+                .execute([id])
+                .map_err(backend)?;
+            Ok(deleted > 0)
+        })
+        .await
+    }
+
+    async fn put_user_policy(&self, policy: &UserPolicy) -> Result<(), StoreError> {
+        let policy = policy.clone();
+        self.write(move |connection| {
+            connection
+                .prepare_cached(
+                    "INSERT INTO iam_user_policies (user_id, name, document, updated_at)
+                     VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (user_id, name) DO UPDATE
+                         SET document = excluded.document, updated_at = excluded.updated_at",
+                )
+                .map_err(backend)?
+                .execute(params![
+                    policy.user_id,
+                    policy.name,
+                    policy.document,
+                    policy.updated_at.as_millis()
+                ])
+                .map_err(identity_error)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_user_policy(&self, user_id: &str, name: &str) -> Result<bool, StoreError> {
+        let (user_id, name) = (user_id.to_owned(), name.to_owned());
+        self.write(move |connection| {
+            let deleted = connection
+                .prepare_cached("DELETE FROM iam_user_policies WHERE user_id = ?1 AND name = ?2")
+                .map_err(backend)?
+                .execute([user_id, name])
+                .map_err(backend)?;
+            Ok(deleted > 0)
+        })
+        .await
+    }
+
+    async fn list_user_policies(&self, user_id: &str) -> Result<Vec<UserPolicy>, StoreError> {
+        let user_id = user_id.to_owned();
+        self.read(move |connection| {
+            let mut statement = connection
+                .prepare_cached(
+                    "SELECT user_id, name, document, updated_at FROM iam_user_policies
+                     WHERE user_id = ?1 ORDER BY name",
+                )
+                .map_err(backend)?;
+            let rows = statement
+                .query_map([user_id], |row| {
+                    Ok(UserPolicy {
+                        user_id: row.get(0)?,
+                        name: row.get(1)?,
+                        document: row.get(2)?,
+                        updated_at: Timestamp::from_millis(row.get(3)?),
+                    })
+                })
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
         })
         .await
     }

@@ -22,8 +22,9 @@ use tokio::sync::oneshot;
 
 pub const ACCOUNT_ID: &str = "123456789012";
 pub const REGION: &str = "us-east-1";
-/// The access key of [`sdk_client`]: known to the `coffer` processes the tests start (see
-/// [`process::TEST_STATIC_CREDENTIALS`]); any key does for in-process servers in dev mode.
+/// The access key of [`sdk_client`] for in-process servers (any key does in dev mode; verifying
+/// ones are given it). Clients of `coffer` processes sign with the root key the process
+/// bootstrapped instead.
 pub const TEST_ACCESS_KEY_ID: &str = "AKIDCOFFERTEST";
 pub const TEST_SECRET_ACCESS_KEY: &str = "coffer-test-secret-key";
 
@@ -196,7 +197,16 @@ pub mod process;
 /// An SDK client for a Coffer at `endpoint`, signing for `region`, with retries off (so a
 /// failure shows at once).
 pub fn sdk_client(endpoint: &str, region: &str) -> Client {
-    sdk_client_signing(endpoint, region, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY)
+    match process::credentials_for(endpoint) {
+        // A `coffer` process started here: its root's access key.
+        Some(credentials) => sdk_client_signing(
+            endpoint,
+            region,
+            &credentials.access_key_id,
+            &credentials.secret_access_key,
+        ),
+        None => sdk_client_signing(endpoint, region, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY),
+    }
 }
 
 /// Like [`sdk_client`] in [`REGION`], signing with another access key.

@@ -25,8 +25,9 @@ import uuid
 ENDPOINT_VARIABLE = "COFFER_ENDPOINT"
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
-ACCESS_KEY = "AKIDCOFFERCOMPATTEST"
-SECRET_KEY = "coffer-compat-test-secret-key"
+# The server's root access key, handed over by tests/python_compat.rs.
+ACCESS_KEY = os.environ.get("COFFER_ACCESS_KEY_ID", "")
+SECRET_KEY = os.environ.get("COFFER_SECRET_ACCESS_KEY", "")
 # How far a server-side timestamp may be from this machine's clock.
 CLOCK_TOLERANCE = datetime.timedelta(minutes=2)
 CLI_TIMEOUT_SECONDS = 120
