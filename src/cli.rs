@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::auth::Authenticator;
-use crate::auth::credentials::CredentialSource;
+use crate::auth::credentials::{CachedCredentials, CredentialSource};
 use crate::clock::SystemClock;
 use crate::config::{
     AuthConfig, CREDENTIALS_PROFILE, Config, DatabaseUrl, ROOT_KEY_ENV, RootKeyConfig, Storage,
@@ -252,14 +252,23 @@ fn load_root_key(config: &Config, create: bool) -> Result<RootKey, String> {
     Ok(key)
 }
 
+/// How long a node trusts an access key it read from the store.
+const CREDENTIAL_TTL: Duration = Duration::from_secs(1);
+
 /// Where the verifier finds the secrets of access keys: the users and access keys kept in
-/// the store, their secrets sealed under the root key (read afresh on every request, so a
-/// key disabled on any node stops working at once).
+/// the store, their secrets sealed under the root key, each remembered for
+/// [`CREDENTIAL_TTL`] (so a key disabled on any node, or by `coffer admin`, stops working
+/// within a second).
 fn credential_source(store: &Arc<dyn Store>, root_key: &RootKey) -> Arc<dyn CredentialSource> {
-    Arc::new(StoreCredentials::new(
+    let stored = Arc::new(StoreCredentials::new(
         Arc::clone(store),
         Arc::new(SystemClock),
         root_key.clone(),
+    ));
+    Arc::new(CachedCredentials::new(
+        stored,
+        Arc::new(SystemClock),
+        CREDENTIAL_TTL,
     ))
 }
 

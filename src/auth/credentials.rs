@@ -60,8 +60,7 @@ pub trait CredentialSource: Send + Sync + 'static {
     ) -> Result<Option<AccessKeyCredential>, StoreError>;
 }
 
-/// Credentials held in memory: for tests, and for the binary until the store keeps
-/// identities (see `cli::credential_source`).
+/// Credentials held in memory, for tests.
 #[derive(Debug, Clone, Default)]
 pub struct StaticCredentials {
     by_access_key_id: std::collections::HashMap<String, AccessKeyCredential>,
@@ -103,5 +102,125 @@ impl CredentialSource for StaticCredentials {
         access_key_id: &str,
     ) -> Result<Option<AccessKeyCredential>, StoreError> {
         Ok(self.by_access_key_id.get(access_key_id).cloned())
+    }
+}
+
+/// Remembers the credentials another source found, for at most `ttl` each: the verifier needs
+/// one on every request, and reading it from the store (the key, its user, and opening the
+/// sealed secret) costs more than the rest of a GetSecretValue. Only found credentials are
+/// kept; an unknown key is looked up every time. A key disabled or deleted (on any node, or
+/// by `coffer admin` in another process) stops working within `ttl`.
+pub struct CachedCredentials {
+    inner: std::sync::Arc<dyn CredentialSource>,
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
+    ttl: std::time::Duration,
+    entries: std::sync::Mutex<std::collections::HashMap<String, (Timestamp, AccessKeyCredential)>>,
+}
+
+impl CachedCredentials {
+    /// Most credentials kept at once (the cache is emptied when full).
+    pub const CAPACITY: usize = 4096;
+
+    pub fn new(
+        inner: std::sync::Arc<dyn CredentialSource>,
+        clock: std::sync::Arc<dyn crate::clock::Clock>,
+        ttl: std::time::Duration,
+    ) -> CachedCredentials {
+        CachedCredentials {
+            inner,
+            clock,
+            ttl,
+            entries: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+}
+
+#[async_trait]
+impl CredentialSource for CachedCredentials {
+    async fn credential(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<AccessKeyCredential>, StoreError> {
+        let now = self.clock.now();
+        if let Ok(entries) = self.entries.lock()
+            && let Some((read_at, credential)) = entries.get(access_key_id)
+            && *read_at <= now
+            && now.since(*read_at) < self.ttl
+        {
+            return Ok(Some(credential.clone()));
+        }
+        let found = self.inner.credential(access_key_id).await?;
+        if let Ok(mut entries) = self.entries.lock() {
+            match &found {
+                Some(credential) => {
+                    if entries.len() >= CachedCredentials::CAPACITY {
+                        entries.clear();
+                    }
+                    entries.insert(access_key_id.to_owned(), (now, credential.clone()));
+                }
+                None => {
+                    entries.remove(access_key_id);
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::clock::ManualClock;
+
+    /// Counts lookups, and can forget its one key (as if it were disabled).
+    struct Counting {
+        lookups: AtomicUsize,
+        present: std::sync::atomic::AtomicBool,
+    }
+
+    #[async_trait]
+    impl CredentialSource for Counting {
+        async fn credential(
+            &self,
+            access_key_id: &str,
+        ) -> Result<Option<AccessKeyCredential>, StoreError> {
+            self.lookups.fetch_add(1, Ordering::SeqCst);
+            Ok(self
+                .present
+                .load(Ordering::SeqCst)
+                .then(|| AccessKeyCredential {
+                    access_key_id: access_key_id.to_owned(),
+                    secret_access_key: SecretString::new("secret".into()),
+                    session_token: None,
+                    expires_at: None,
+                    identity: Identity::root("123456789012"),
+                }))
+        }
+    }
+
+    #[tokio::test]
+    async fn found_credentials_are_kept_for_the_ttl_and_no_longer() {
+        let inner = Arc::new(Counting {
+            lookups: AtomicUsize::new(0),
+            present: std::sync::atomic::AtomicBool::new(true),
+        });
+        let clock = ManualClock::new(Timestamp::from_millis(1_700_000_000_000));
+        let cached = CachedCredentials::new(inner.clone(), clock.clone(), Duration::from_secs(1));
+        for _ in 0..5 {
+            assert!(cached.credential("AKIA1").await.expect("lookup").is_some());
+        }
+        assert_eq!(inner.lookups.load(Ordering::SeqCst), 1);
+        // Disabled meanwhile: still answered from the cache until the TTL ends, then refused.
+        inner.present.store(false, Ordering::SeqCst);
+        assert!(cached.credential("AKIA1").await.expect("lookup").is_some());
+        clock.advance(Duration::from_millis(1_000));
+        assert!(cached.credential("AKIA1").await.expect("lookup").is_none());
+        assert!(cached.credential("AKIA1").await.expect("lookup").is_none());
+        // Unknown keys are never cached.
+        assert_eq!(inner.lookups.load(Ordering::SeqCst), 3);
     }
 }
