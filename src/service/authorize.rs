@@ -7,13 +7,16 @@
 //! read once by the server from the body: tags, version stages, names, key ids...) and the
 //! resource (its tags, read from the stored secret when the call looks it up).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex, OnceLock};
 
+use bytes::Bytes;
 use serde::Deserialize;
 
 use crate::auth::credentials::Identity;
-use crate::policy::{self, Caller, ContextValue, Policy, RequestContext};
+use crate::policy::{self, Caller, ContextValue, Policy, PolicyKind, RequestContext};
 use crate::protocol::{ApiError, ErrorCode};
 
 /// What a policy may test about one request, besides the caller and the resource.
@@ -150,6 +153,110 @@ impl RequestFacts {
             facts.encryption_context = context.into_iter().collect();
         }
         facts
+    }
+}
+
+/// One call as authorization sees it: its action, where it came from, and (read only when a
+/// decision needs them) the condition keys of its body.
+///
+/// The body is kept (a reference-counted handle, not a copy) so that a caller nothing can deny
+/// (the account root, on a secret without a resource policy) never pays for reading it.
+pub struct Call {
+    action: String,
+    source_ip: Option<IpAddr>,
+    body: Bytes,
+    facts: OnceLock<RequestFacts>,
+}
+
+impl std::fmt::Debug for Call {
+    // The body holds secret values: it never prints.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Call")
+            .field("action", &self.action)
+            .field("source_ip", &self.source_ip)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Call {
+    /// A call of `action` (`secretsmanager:GetSecretValue`, `kms:Decrypt`) with `body`, from
+    /// `source_ip`.
+    pub fn new(action: String, body: Bytes, source_ip: Option<IpAddr>) -> Call {
+        Call {
+            action,
+            source_ip,
+            body,
+            facts: OnceLock::new(),
+        }
+    }
+
+    /// A call made by the server itself (no action, no body): only the root uses it.
+    pub fn internal() -> Call {
+        Call::new(String::new(), Bytes::new(), None)
+    }
+
+    pub fn action(&self) -> &str {
+        &self.action
+    }
+
+    pub fn source_ip(&self) -> Option<IpAddr> {
+        self.source_ip
+    }
+
+    /// The condition keys of the request, read from the body on first use.
+    pub fn facts(&self) -> &RequestFacts {
+        self.facts.get_or_init(|| {
+            RequestFacts::read(self.action.clone(), &self.body, self.source_ip)
+        })
+    }
+
+    /// The same request's facts for another action (BatchGetSecretValue's per-secret
+    /// `secretsmanager:GetSecretValue`, Secrets Manager's own use of a KMS key...).
+    pub fn facts_for(&self, action: &str) -> RequestFacts {
+        if action == self.action {
+            return self.facts().clone();
+        }
+        let mut facts = self.facts().clone();
+        facts.action = action.to_owned();
+        facts
+    }
+}
+
+/// Parsed policy documents (secret resource policies, KMS key policies), by their text: a
+/// document is parsed once, not on every request. Bounded: emptied when full.
+#[derive(Default)]
+pub struct PolicyCache {
+    entries: Mutex<HashMap<u64, (Arc<str>, Arc<Policy>)>>,
+}
+
+/// Most documents the cache keeps.
+const POLICY_CACHE_ENTRIES: usize = 1024;
+
+impl PolicyCache {
+    /// The parsed `document` of `kind`. A stored document that no longer parses (it was
+    /// checked when attached) is the server's problem: an internal error, so that a policy
+    /// that may deny is never ignored.
+    pub fn get(&self, document: &str, kind: PolicyKind) -> Result<Arc<Policy>, ApiError> {
+        let mut hasher = DefaultHasher::new();
+        document.hash(&mut hasher);
+        matches!(kind, PolicyKind::Resource).hash(&mut hasher);
+        let hash = hasher.finish();
+        if let Ok(entries) = self.entries.lock()
+            && let Some((text, policy)) = entries.get(&hash)
+            && &**text == document
+        {
+            return Ok(Arc::clone(policy));
+        }
+        let policy = Arc::new(policy::parse(document, kind).map_err(|error| {
+            ApiError::internal(format!("a stored policy does not parse: {error}"))
+        })?);
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= POLICY_CACHE_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(hash, (Arc::from(document), Arc::clone(&policy)));
+        }
+        Ok(policy)
     }
 }
 
