@@ -15,6 +15,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use bytes::Bytes;
 use serde::Deserialize;
 
+use super::kms::model::{KeyManager, KmsKeyRecord};
+use super::model::Secret;
+use crate::auth::Principal;
 use crate::auth::credentials::Identity;
 use crate::policy::{self, Caller, ContextValue, Policy, PolicyKind, RequestContext};
 use crate::protocol::{ApiError, ErrorCode};
@@ -331,6 +334,159 @@ impl Check<'_> {
             None => Ok(()),
             Some(message) => Err(ApiError::new(ErrorCode::AccessDeniedException, message)),
         }
+    }
+}
+
+/// The DNS name of Secrets Manager in `region`: `kms:ViaService` of the calls it makes to
+/// KMS for its callers.
+pub fn secrets_manager_endpoint(region: &str) -> String {
+    format!("secretsmanager.{region}.amazonaws.com")
+}
+
+impl super::Service {
+    /// The facts of `principal`'s call for `action` (the call's own action, or another one
+    /// the call implies).
+    fn facts_of<'a>(
+        principal: &'a Principal,
+        action: &str,
+        owned: &'a mut Option<RequestFacts>,
+    ) -> &'a RequestFacts {
+        if action == principal.call.action() {
+            principal.call.facts()
+        } else {
+            owned.insert(principal.call.facts_for(action))
+        }
+    }
+
+    /// Whether `principal` may do `action` on `secret` (found): its identity policies, the
+    /// secret's resource policy and tags. The root on a secret without a resource policy is
+    /// allowed at once: nothing is read or parsed.
+    pub(super) fn authorize_secret(
+        &self,
+        principal: &Principal,
+        action: &str,
+        secret: &Secret,
+    ) -> Result<(), ApiError> {
+        if principal.identity.is_root && secret.resource_policy.is_none() {
+            return Ok(());
+        }
+        let resource_policy = match &secret.resource_policy {
+            Some(document) => Some(self.policies.get(document, PolicyKind::Resource)?),
+            None => None,
+        };
+        let tags: Vec<(String, String)> = secret
+            .tags
+            .iter()
+            .flatten()
+            .map(|tag| (tag.key.clone(), tag.value.clone()))
+            .collect();
+        let mut owned = None;
+        Check {
+            identity: &principal.identity,
+            identity_policies: &principal.policies,
+            facts: Self::facts_of(principal, action, &mut owned),
+            resource: secret.visible_arn(),
+            resource_policy: resource_policy.as_deref(),
+            resource_tags: &tags,
+            now_millis: self.clock.now().as_millis(),
+        }
+        .decide()
+    }
+
+    /// Whether `principal` may do `action` on `resource` (an ARN, or `*` for actions on no
+    /// particular resource), which has no policy and no tags: a secret that does not exist,
+    /// ListSecrets, CreateSecret's new secret...
+    pub(super) fn authorize_resource(
+        &self,
+        principal: &Principal,
+        action: &str,
+        resource: &str,
+    ) -> Result<(), ApiError> {
+        if principal.identity.is_root {
+            return Ok(());
+        }
+        let mut owned = None;
+        Check {
+            identity: &principal.identity,
+            identity_policies: &principal.policies,
+            facts: Self::facts_of(principal, action, &mut owned),
+            resource,
+            resource_policy: None,
+            resource_tags: &[],
+            now_millis: self.clock.now().as_millis(),
+        }
+        .decide()
+    }
+
+    /// Like [`Service::authorize_resource`] for the call's own action.
+    pub(super) fn authorize_call(
+        &self,
+        principal: &Principal,
+        resource: &str,
+    ) -> Result<(), ApiError> {
+        self.authorize_resource(principal, principal.call.action(), resource)
+    }
+
+    /// Whether `principal` may do `action` on the KMS key `record` directly (the KMS API):
+    /// the key policy, and the identity policies if the key policy lets them.
+    pub(super) fn authorize_key(
+        &self,
+        principal: &Principal,
+        action: &str,
+        record: &KmsKeyRecord,
+    ) -> Result<(), ApiError> {
+        let mut owned = None;
+        let facts = Self::facts_of(principal, action, &mut owned);
+        self.decide_key(principal, facts, record)
+    }
+
+    /// Whether Secrets Manager may do `action` (`kms:Decrypt`, `kms:GenerateDataKey`,
+    /// `kms:Encrypt`) with the KMS key `record` for `principal`, on the secret `secret_arn`:
+    /// `kms:ViaService` is Secrets Manager's endpoint and the encryption context names the
+    /// secret. The managed key `aws/secretsmanager` is usable by every principal of its
+    /// account through Secrets Manager (its key policy says so): no evaluation.
+    pub(super) fn authorize_key_use(
+        &self,
+        principal: &Principal,
+        action: &str,
+        record: &KmsKeyRecord,
+        secret_arn: &str,
+    ) -> Result<(), ApiError> {
+        if record.manager == KeyManager::Aws && record.account_id == principal.identity.account_id
+        {
+            return Ok(());
+        }
+        let facts = RequestFacts {
+            action: action.to_owned(),
+            source_ip: principal.call.source_ip(),
+            secure_transport: false,
+            request_tags: Vec::new(),
+            encryption_context: vec![("SecretARN".to_owned(), secret_arn.to_owned())],
+            keys: vec![(
+                "kms:ViaService".to_owned(),
+                ContextValue::String(secrets_manager_endpoint(&record.region)),
+            )],
+        };
+        self.decide_key(principal, &facts, record)
+    }
+
+    fn decide_key(
+        &self,
+        principal: &Principal,
+        facts: &RequestFacts,
+        record: &KmsKeyRecord,
+    ) -> Result<(), ApiError> {
+        let key_policy = self.policies.get(&record.policy, PolicyKind::Resource)?;
+        Check {
+            identity: &principal.identity,
+            identity_policies: &principal.policies,
+            facts,
+            resource: &record.arn(),
+            resource_policy: None,
+            resource_tags: &record.tags,
+            now_millis: self.clock.now().as_millis(),
+        }
+        .decide_key(&key_policy)
     }
 }
 
