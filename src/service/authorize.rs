@@ -208,9 +208,8 @@ impl Call {
 
     /// The condition keys of the request, read from the body on first use.
     pub fn facts(&self) -> &RequestFacts {
-        self.facts.get_or_init(|| {
-            RequestFacts::read(self.action.clone(), &self.body, self.source_ip)
-        })
+        self.facts
+            .get_or_init(|| RequestFacts::read(self.action.clone(), &self.body, self.source_ip))
     }
 
     /// The same request's facts for another action (BatchGetSecretValue's per-secret
@@ -372,7 +371,8 @@ impl super::Service {
         action: &str,
         secret: &Secret,
     ) -> Result<(), ApiError> {
-        if principal.identity.is_root && (secret.resource_policy.is_none() || is_internal(principal))
+        if principal.identity.is_root
+            && (secret.resource_policy.is_none() || is_internal(principal))
         {
             return Ok(());
         }
@@ -461,8 +461,7 @@ impl super::Service {
         record: &KmsKeyRecord,
         secret_arn: &str,
     ) -> Result<(), ApiError> {
-        if record.manager == KeyManager::Aws && record.account_id == principal.identity.account_id
-        {
+        if record.manager == KeyManager::Aws && record.account_id == principal.identity.account_id {
             return Ok(());
         }
         let facts = RequestFacts {

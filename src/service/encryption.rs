@@ -14,10 +14,10 @@ use super::Service;
 use super::kms::keyring::parse_key_name;
 use super::kms::model::{KeyState, KmsKeyRecord};
 use super::model::{AWSCURRENT, AWSPENDING, AWSPREVIOUS, Scope, Secret};
+use crate::auth::Principal;
 use crate::crypto::envelope::{
     SealedValue, open_secret_value, seal_secret_value, secret_version_context,
 };
-use crate::auth::Principal;
 use crate::crypto::{CryptoError, SecretValue};
 use crate::protocol::{ApiError, ErrorCode};
 use crate::store::{NewValue, StoredValue};
@@ -116,7 +116,12 @@ impl Service {
     /// Whether `principal` may have Secrets Manager re-encrypt the secret `arn`'s versions
     /// under `key` (`kms:Encrypt`). Without it, UpdateSecret still changes the KmsKeyId but
     /// leaves the existing versions under their key (the UpdateSecret API reference).
-    pub(super) fn may_reencrypt(&self, principal: &Principal, key: &EncryptionKey, arn: &str) -> bool {
+    pub(super) fn may_reencrypt(
+        &self,
+        principal: &Principal,
+        key: &EncryptionKey,
+        arn: &str,
+    ) -> bool {
         self.authorize_key_use(principal, ENCRYPT, &key.record, arn)
             .is_ok()
     }

@@ -44,14 +44,12 @@ impl StoreCredentials {
         let mut policies = Vec::with_capacity(stored.len());
         for policy in stored {
             policies.push(
-                crate::policy::parse(&policy.document, PolicyKind::Identity).map_err(
-                    |error| {
-                        StoreError::Corrupt(format!(
-                            "the policy {} of user {user_id} does not parse: {error}",
-                            policy.name
-                        ))
-                    },
-                )?,
+                crate::policy::parse(&policy.document, PolicyKind::Identity).map_err(|error| {
+                    StoreError::Corrupt(format!(
+                        "the policy {} of user {user_id} does not parse: {error}",
+                        policy.name
+                    ))
+                })?,
             );
         }
         Ok(Arc::from(policies))

@@ -1089,10 +1089,15 @@ fn key_tags(tags: Vec<KmsTag>) -> Result<Vec<(String, String)>, ApiError> {
     Ok(out)
 }
 
-/// A key policy must be a JSON object.
+/// A key policy must be a JSON object, and a policy document.
 fn check_policy(policy: &str) -> Result<(), ApiError> {
+    // Every call on the key evaluates it: it must be a policy, not only JSON.
     match serde_json::from_str::<serde_json::Value>(policy) {
-        Ok(serde_json::Value::Object(_)) => Ok(()),
+        Ok(serde_json::Value::Object(_))
+            if crate::policy::parse(policy, crate::policy::PolicyKind::Resource).is_ok() =>
+        {
+            Ok(())
+        }
         _ => Err(ApiError::new(
             ErrorCode::MalformedPolicyDocumentException,
             "The key policy is not a valid JSON policy document.",
