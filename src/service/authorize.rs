@@ -228,8 +228,11 @@ impl Call {
 /// document is parsed once, not on every request. Bounded: emptied when full.
 #[derive(Default)]
 pub struct PolicyCache {
-    entries: Mutex<HashMap<u64, (Arc<str>, Arc<Policy>)>>,
+    entries: Mutex<HashMap<u64, CachedPolicy>>,
 }
+
+/// A document and its parsed form.
+type CachedPolicy = (Arc<str>, Arc<Policy>);
 
 /// Most documents the cache keeps.
 const POLICY_CACHE_ENTRIES: usize = 1024;
