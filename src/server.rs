@@ -25,6 +25,7 @@ use crate::auth::{self, Authenticator, Principal, SignedRequest};
 use crate::protocol::kms::KmsOperation;
 use crate::protocol::{Api, ApiError, ErrorCode, Operation, json, validate};
 use crate::service::Service;
+use crate::service::authorize::Call;
 
 /// Largest request body accepted. A 64 KiB secret, JSON-escaped at worst six bytes per
 /// character, plus the other fields, stays well under it.
@@ -50,9 +51,13 @@ pub async fn run(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The peer's address is `aws:SourceIp`.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// The operation a request names, in the API that answers it.
@@ -131,10 +136,19 @@ async fn handle(State(state): State<AppState>, request: Request) -> Response {
             headers: &headers,
             body: &body,
         };
-        let principal = state
+        let mut principal = state
             .authenticator
             .authenticate(&signed, target.signing_name())
             .await?;
+        let source_ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|connected| connected.0.ip());
+        principal.call = Arc::new(Call::new(
+            format!("{}:{}", target.signing_name(), target.name()),
+            body.clone(),
+            source_ip,
+        ));
         match target {
             Target::SecretsManager(operation) => {
                 dispatch(&state.service, &principal, operation, &body).await

@@ -1098,8 +1098,25 @@ async fn the_managed_key_is_used_but_not_changed() {
         Some(aws_sdk_kms::types::KeyManagerType::Aws)
     );
     let key_id = managed.key_id.clone();
-    let ciphertext = encrypt(&client, "alias/aws/secretsmanager", b"managed").await;
-    assert_eq!(decrypt(&client, &ciphertext).await, b"managed");
+    // Its key policy allows its use only through Secrets Manager (`kms:ViaService`), as
+    // AWS's managed keys do: not directly, not even to the root.
+    let (code, message) = error_of(
+        client
+            .encrypt()
+            .key_id("alias/aws/secretsmanager")
+            .plaintext(Blob::new(b"managed".as_slice()))
+            .send()
+            .await,
+    );
+    assert_eq!(code, "AccessDeniedException");
+    assert_eq!(
+        message,
+        format!(
+            "User: arn:aws:iam::{ACCOUNT_ID}:root is not authorized to perform: kms:Encrypt on \
+             resource: {} because no resource-based policy allows the kms:Encrypt action",
+            arn_of(&key_id)
+        )
+    );
     let status = client
         .get_key_rotation_status()
         .key_id(&key_id)

@@ -4,10 +4,13 @@
 //! request names; where credentials are kept (the store, encrypted under the root key) is the
 //! source's business, not the verifier's.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use crate::clock::Timestamp;
 use crate::crypto::SecretString;
+use crate::policy::Policy;
 use crate::store::StoreError;
 
 /// An IAM-style identity of one account: a user, or the account's root.
@@ -47,6 +50,8 @@ pub struct AccessKeyCredential {
     pub expires_at: Option<Timestamp>,
     /// Whose key it is.
     pub identity: Identity,
+    /// The identity policies of its user, parsed (empty for the root).
+    pub policies: Arc<[Policy]>,
 }
 
 /// Finds the credential of an access key id.
@@ -87,7 +92,33 @@ impl StaticCredentials {
             session_token: None,
             expires_at: None,
             identity: Identity::root(account_id),
+            policies: Arc::from(Vec::new()),
         }))
+    }
+
+    /// A long-term access key of the IAM user `user_name` of `account_id`, with these
+    /// identity policies (parsed documents).
+    pub fn user_key(
+        account_id: &str,
+        user_name: &str,
+        access_key_id: &str,
+        secret: &SecretString,
+        policies: Vec<Policy>,
+    ) -> AccessKeyCredential {
+        AccessKeyCredential {
+            access_key_id: access_key_id.to_owned(),
+            secret_access_key: secret.clone(),
+            session_token: None,
+            expires_at: None,
+            identity: Identity {
+                account_id: account_id.to_owned(),
+                user_name: user_name.to_owned(),
+                user_id: format!("AIDA{}", user_name.to_ascii_uppercase()),
+                arn: format!("arn:aws:iam::{account_id}:user/{user_name}"),
+                is_root: false,
+            },
+            policies: Arc::from(policies),
+        }
     }
 
     pub fn is_empty(&self) -> bool {

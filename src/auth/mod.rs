@@ -11,7 +11,11 @@ pub mod verify;
 
 pub use verify::{Authenticator, SignedRequest};
 
+use std::sync::Arc;
+
+use crate::policy::Policy;
 use crate::protocol::{ApiError, ErrorCode};
+use crate::service::authorize::Call;
 use crate::service::model::Scope;
 use credentials::Identity;
 
@@ -19,12 +23,17 @@ use credentials::Identity;
 pub const SERVICE_NAME: &str = "secretsmanager";
 
 /// The caller of one request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Principal {
     pub access_key_id: String,
     pub scope: Scope,
     /// Whose access key signed the request (the account's root in development mode).
     pub identity: Identity,
+    /// The identity policies of the caller, parsed (none for the root, which has none).
+    pub policies: Arc<[Policy]>,
+    /// What is asked, as authorization sees it: set by the server once it knows the operation,
+    /// the body and the peer ([`Call::internal`] until then).
+    pub call: Arc<Call>,
 }
 
 impl Principal {
@@ -35,6 +44,8 @@ impl Principal {
             access_key_id: access_key_id.into(),
             scope,
             identity,
+            policies: Arc::from(Vec::new()),
+            call: Arc::new(Call::internal()),
         }
     }
 }

@@ -148,7 +148,7 @@ impl Authenticator {
                 let credential = self
                     .verify(source.as_ref(), request, &parsed, header)
                     .await?;
-                Ok(principal(parsed, credential.identity))
+                Ok(principal(parsed, credential.identity, credential.policies))
             }
         }
     }
@@ -234,7 +234,11 @@ impl Authenticator {
     }
 }
 
-fn principal(parsed: Authorization, identity: Identity) -> Principal {
+fn principal(
+    parsed: Authorization,
+    identity: Identity,
+    policies: Arc<[crate::policy::Policy]>,
+) -> Principal {
     Principal {
         access_key_id: parsed.access_key_id,
         scope: Scope {
@@ -242,6 +246,8 @@ fn principal(parsed: Authorization, identity: Identity) -> Principal {
             region: parsed.scope.region,
         },
         identity,
+        policies,
+        call: Arc::new(crate::service::authorize::Call::internal()),
     }
 }
 
@@ -341,6 +347,7 @@ mod tests {
             session_token: token.map(|token| SecretString::new(token.into())),
             expires_at,
             identity: Identity::root(ACCOUNT),
+            policies: Arc::from(Vec::new()),
         }
     }
 

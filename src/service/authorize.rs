@@ -7,13 +7,19 @@
 //! read once by the server from the body: tags, version stages, names, key ids...) and the
 //! resource (its tags, read from the stored secret when the call looks it up).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex, OnceLock};
 
+use bytes::Bytes;
 use serde::Deserialize;
 
+use super::kms::model::{KeyManager, KmsKeyRecord};
+use super::model::Secret;
+use crate::auth::Principal;
 use crate::auth::credentials::Identity;
-use crate::policy::{self, Caller, ContextValue, Policy, RequestContext};
+use crate::policy::{self, Caller, ContextValue, Policy, PolicyKind, RequestContext};
 use crate::protocol::{ApiError, ErrorCode};
 
 /// What a policy may test about one request, besides the caller and the resource.
@@ -153,6 +159,112 @@ impl RequestFacts {
     }
 }
 
+/// One call as authorization sees it: its action, where it came from, and (read only when a
+/// decision needs them) the condition keys of its body.
+///
+/// The body is kept (a reference-counted handle, not a copy) so that a caller nothing can deny
+/// (the account root, on a secret without a resource policy) never pays for reading it.
+pub struct Call {
+    action: String,
+    source_ip: Option<IpAddr>,
+    body: Bytes,
+    facts: OnceLock<RequestFacts>,
+}
+
+impl std::fmt::Debug for Call {
+    // The body holds secret values: it never prints.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Call")
+            .field("action", &self.action)
+            .field("source_ip", &self.source_ip)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Call {
+    /// A call of `action` (`secretsmanager:GetSecretValue`, `kms:Decrypt`) with `body`, from
+    /// `source_ip`.
+    pub fn new(action: String, body: Bytes, source_ip: Option<IpAddr>) -> Call {
+        Call {
+            action,
+            source_ip,
+            body,
+            facts: OnceLock::new(),
+        }
+    }
+
+    /// A call made by the server itself (no action, no body): only the root uses it.
+    pub fn internal() -> Call {
+        Call::new(String::new(), Bytes::new(), None)
+    }
+
+    pub fn action(&self) -> &str {
+        &self.action
+    }
+
+    pub fn source_ip(&self) -> Option<IpAddr> {
+        self.source_ip
+    }
+
+    /// The condition keys of the request, read from the body on first use.
+    pub fn facts(&self) -> &RequestFacts {
+        self.facts
+            .get_or_init(|| RequestFacts::read(self.action.clone(), &self.body, self.source_ip))
+    }
+
+    /// The same request's facts for another action (BatchGetSecretValue's per-secret
+    /// `secretsmanager:GetSecretValue`, Secrets Manager's own use of a KMS key...).
+    pub fn facts_for(&self, action: &str) -> RequestFacts {
+        if action == self.action {
+            return self.facts().clone();
+        }
+        let mut facts = self.facts().clone();
+        facts.action = action.to_owned();
+        facts
+    }
+}
+
+/// Parsed policy documents (secret resource policies, KMS key policies), by their text: a
+/// document is parsed once, not on every request. Bounded: emptied when full.
+#[derive(Default)]
+pub struct PolicyCache {
+    entries: Mutex<HashMap<u64, CachedPolicy>>,
+}
+
+/// A document and its parsed form.
+type CachedPolicy = (Arc<str>, Arc<Policy>);
+
+/// Most documents the cache keeps.
+const POLICY_CACHE_ENTRIES: usize = 1024;
+
+impl PolicyCache {
+    /// The parsed `document` of `kind`. A stored document that no longer parses (it was
+    /// checked when attached) is the server's problem: an internal error, so that a policy
+    /// that may deny is never ignored.
+    pub fn get(&self, document: &str, kind: PolicyKind) -> Result<Arc<Policy>, ApiError> {
+        let mut hasher = DefaultHasher::new();
+        document.hash(&mut hasher);
+        matches!(kind, PolicyKind::Resource).hash(&mut hasher);
+        let hash = hasher.finish();
+        if let Ok(entries) = self.entries.lock()
+            && let Some((text, policy)) = entries.get(&hash)
+            && &**text == document
+        {
+            return Ok(Arc::clone(policy));
+        }
+        let policy = Arc::new(policy::parse(document, kind).map_err(|error| {
+            ApiError::internal(format!("a stored policy does not parse: {error}"))
+        })?);
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= POLICY_CACHE_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(hash, (Arc::from(document), Arc::clone(&policy)));
+        }
+        Ok(policy)
+    }
+}
+
 /// The policy model's view of an identity.
 pub fn caller_of(identity: &Identity) -> Caller {
     if identity.is_root {
@@ -224,6 +336,168 @@ impl Check<'_> {
             None => Ok(()),
             Some(message) => Err(ApiError::new(ErrorCode::AccessDeniedException, message)),
         }
+    }
+}
+
+/// The DNS name of Secrets Manager in `region`: `kms:ViaService` of the calls it makes to
+/// KMS for its callers.
+pub fn secrets_manager_endpoint(region: &str) -> String {
+    format!("secretsmanager.{region}.amazonaws.com")
+}
+
+/// A call the server makes for itself (no action): only the root does, and is not checked.
+fn is_internal(principal: &Principal) -> bool {
+    principal.identity.is_root && principal.call.action().is_empty()
+}
+
+impl super::Service {
+    /// The facts of `principal`'s call for `action` (the call's own action, or another one
+    /// the call implies).
+    fn facts_of<'a>(
+        principal: &'a Principal,
+        action: &str,
+        owned: &'a mut Option<RequestFacts>,
+    ) -> &'a RequestFacts {
+        if action == principal.call.action() {
+            principal.call.facts()
+        } else {
+            owned.insert(principal.call.facts_for(action))
+        }
+    }
+
+    /// Whether `principal` may do `action` on `secret` (found): its identity policies, the
+    /// secret's resource policy and tags. The root on a secret without a resource policy is
+    /// allowed at once: nothing is read or parsed.
+    pub(super) fn authorize_secret(
+        &self,
+        principal: &Principal,
+        action: &str,
+        secret: &Secret,
+    ) -> Result<(), ApiError> {
+        if principal.identity.is_root
+            && (secret.resource_policy.is_none() || is_internal(principal))
+        {
+            return Ok(());
+        }
+        let resource_policy = match &secret.resource_policy {
+            Some(document) => Some(self.policies.get(document, PolicyKind::Resource)?),
+            None => None,
+        };
+        let tags: Vec<(String, String)> = secret
+            .tags
+            .iter()
+            .flatten()
+            .map(|tag| (tag.key.clone(), tag.value.clone()))
+            .collect();
+        let mut owned = None;
+        Check {
+            identity: &principal.identity,
+            identity_policies: &principal.policies,
+            facts: Self::facts_of(principal, action, &mut owned),
+            resource: secret.visible_arn(),
+            resource_policy: resource_policy.as_deref(),
+            resource_tags: &tags,
+            now_millis: self.clock.now().as_millis(),
+        }
+        .decide()
+    }
+
+    /// Whether `principal` may do `action` on `resource` (an ARN, or `*` for actions on no
+    /// particular resource), which has no policy and no tags: a secret that does not exist,
+    /// ListSecrets, CreateSecret's new secret...
+    pub(super) fn authorize_resource(
+        &self,
+        principal: &Principal,
+        action: &str,
+        resource: &str,
+    ) -> Result<(), ApiError> {
+        if principal.identity.is_root {
+            return Ok(());
+        }
+        let mut owned = None;
+        Check {
+            identity: &principal.identity,
+            identity_policies: &principal.policies,
+            facts: Self::facts_of(principal, action, &mut owned),
+            resource,
+            resource_policy: None,
+            resource_tags: &[],
+            now_millis: self.clock.now().as_millis(),
+        }
+        .decide()
+    }
+
+    /// Like [`Service::authorize_resource`] for the call's own action.
+    pub(super) fn authorize_call(
+        &self,
+        principal: &Principal,
+        resource: &str,
+    ) -> Result<(), ApiError> {
+        self.authorize_resource(principal, principal.call.action(), resource)
+    }
+
+    /// Whether `principal` may do `action` on the KMS key `record` directly (the KMS API):
+    /// the key policy, and the identity policies if the key policy lets them.
+    pub(super) fn authorize_key(
+        &self,
+        principal: &Principal,
+        action: &str,
+        record: &KmsKeyRecord,
+    ) -> Result<(), ApiError> {
+        if is_internal(principal) {
+            return Ok(());
+        }
+        let mut owned = None;
+        let facts = Self::facts_of(principal, action, &mut owned);
+        self.decide_key(principal, facts, record)
+    }
+
+    /// Whether Secrets Manager may do `action` (`kms:Decrypt`, `kms:GenerateDataKey`,
+    /// `kms:Encrypt`) with the KMS key `record` for `principal`, on the secret `secret_arn`:
+    /// `kms:ViaService` is Secrets Manager's endpoint and the encryption context names the
+    /// secret. The managed key `aws/secretsmanager` is usable by every principal of its
+    /// account through Secrets Manager (its key policy says so): no evaluation.
+    pub(super) fn authorize_key_use(
+        &self,
+        principal: &Principal,
+        action: &str,
+        record: &KmsKeyRecord,
+        secret_arn: &str,
+    ) -> Result<(), ApiError> {
+        if record.manager == KeyManager::Aws && record.account_id == principal.identity.account_id {
+            return Ok(());
+        }
+        let facts = RequestFacts {
+            action: action.to_owned(),
+            source_ip: principal.call.source_ip(),
+            secure_transport: false,
+            request_tags: Vec::new(),
+            encryption_context: vec![("SecretARN".to_owned(), secret_arn.to_owned())],
+            keys: vec![(
+                "kms:ViaService".to_owned(),
+                ContextValue::String(secrets_manager_endpoint(&record.region)),
+            )],
+        };
+        self.decide_key(principal, &facts, record)
+    }
+
+    fn decide_key(
+        &self,
+        principal: &Principal,
+        facts: &RequestFacts,
+        record: &KmsKeyRecord,
+    ) -> Result<(), ApiError> {
+        let key_policy = self.policies.get(&record.policy, PolicyKind::Resource)?;
+        Check {
+            identity: &principal.identity,
+            identity_policies: &principal.policies,
+            facts,
+            resource: &record.arn(),
+            resource_policy: None,
+            resource_tags: &record.tags,
+            now_millis: self.clock.now().as_millis(),
+        }
+        .decide_key(&key_policy)
     }
 }
 

@@ -14,12 +14,17 @@ use super::Service;
 use super::kms::keyring::parse_key_name;
 use super::kms::model::{KeyState, KmsKeyRecord};
 use super::model::{AWSCURRENT, AWSPENDING, AWSPREVIOUS, Scope, Secret};
+use crate::auth::Principal;
 use crate::crypto::envelope::{
     SealedValue, open_secret_value, seal_secret_value, secret_version_context,
 };
 use crate::crypto::{CryptoError, SecretValue};
 use crate::protocol::{ApiError, ErrorCode};
 use crate::store::{NewValue, StoredValue};
+
+const GENERATE_DATA_KEY: &str = "kms:GenerateDataKey";
+const DECRYPT: &str = "kms:Decrypt";
+const ENCRYPT: &str = "kms:Encrypt";
 
 /// The labels whose versions follow the secret to a new KMS key (UpdateSecret's KmsKeyId).
 pub const REENCRYPTED_LABELS: [&str; 3] = [AWSCURRENT, AWSPENDING, AWSPREVIOUS];
@@ -91,6 +96,36 @@ impl Service {
         Ok(EncryptionKey { record })
     }
 
+    /// Whether `principal` may have Secrets Manager seal a new version under `key` for the
+    /// secret `arn`: with a customer managed key, `kms:GenerateDataKey` and `kms:Decrypt`
+    /// (the CreateSecret, PutSecretValue and UpdateSecret API references). Refused as AWS
+    /// refuses it: `AccessDeniedException`, "Access to KMS is not allowed".
+    pub(super) fn authorize_sealing(
+        &self,
+        principal: &Principal,
+        key: &EncryptionKey,
+        arn: &str,
+    ) -> Result<(), ApiError> {
+        for action in [GENERATE_DATA_KEY, DECRYPT] {
+            self.authorize_key_use(principal, action, &key.record, arn)
+                .map_err(|_| kms_access_denied())?;
+        }
+        Ok(())
+    }
+
+    /// Whether `principal` may have Secrets Manager re-encrypt the secret `arn`'s versions
+    /// under `key` (`kms:Encrypt`). Without it, UpdateSecret still changes the KmsKeyId but
+    /// leaves the existing versions under their key (the UpdateSecret API reference).
+    pub(super) fn may_reencrypt(
+        &self,
+        principal: &Principal,
+        key: &EncryptionKey,
+        arn: &str,
+    ) -> bool {
+        self.authorize_key_use(principal, ENCRYPT, &key.record, arn)
+            .is_ok()
+    }
+
     /// Seals `value` as version `version_id` of the secret whose ARN is `arn`.
     pub(super) fn seal_value(
         &self,
@@ -109,9 +144,12 @@ impl Service {
         Ok(StoredValue::sealed(value.kind(), sealed.encode()))
     }
 
-    /// Opens the stored value of version `version_id` of the secret whose ARN is `arn`.
+    /// Opens the stored value of version `version_id` of the secret whose ARN is `arn`, for
+    /// `principal` (who needs `kms:Decrypt` on a customer managed key), or for the server's own
+    /// needs (`None`).
     pub(super) async fn open_value(
         &self,
+        principal: Option<&Principal>,
         arn: &str,
         version_id: &str,
         stored: StoredValue,
@@ -123,16 +161,20 @@ impl Service {
                 .map_err(ApiError::internal);
         }
         let sealed = SealedValue::decode(&stored.bytes).map_err(opening_failed)?;
-        let material = self.usable_material(&sealed).await?;
+        let material = self
+            .usable_material(&sealed, principal.map(|principal| (principal, arn)))
+            .await?;
         let context = secret_version_context(arn, version_id);
         let plaintext = open_secret_value(&material, &context, &sealed).map_err(opening_failed)?;
         SecretValue::from_stored(kind, plaintext.to_vec()).map_err(|_| decryption_failure())
     }
 
-    /// The material that opens `sealed`, if its key exists and is enabled.
+    /// The material that opens `sealed`, if its key exists and is enabled (and, with `for_`,
+    /// if that principal may decrypt with it through Secrets Manager, for that secret ARN).
     async fn usable_material(
         &self,
         sealed: &SealedValue,
+        for_: Option<(&Principal, &str)>,
     ) -> Result<Arc<crate::crypto::envelope::KmsKey>, ApiError> {
         let key_ref = sealed.key_ref();
         let Some(record) = self.keyring.record_for_read(key_ref.key_id).await? else {
@@ -141,6 +183,10 @@ impl Service {
         };
         if record.state != KeyState::Enabled {
             return Err(decryption_failure());
+        }
+        if let Some((principal, arn)) = for_ {
+            self.authorize_key_use(principal, DECRYPT, &record, arn)
+                .map_err(|_| kms_access_denied())?;
         }
         self.keyring
             .material(&record, key_ref.material_version)
@@ -190,7 +236,7 @@ impl Service {
                     // Already under this key: nothing to do.
                     continue;
                 }
-                let from = self.usable_material(&sealed).await?;
+                let from = self.usable_material(&sealed, None).await?;
                 sealed
                     .rewrap(&from, &to_material, &context)
                     .map_err(opening_failed)?

@@ -20,6 +20,9 @@ use crate::protocol::types::{
 use crate::protocol::{ApiError, ErrorCode};
 use crate::store::{ListPosition, ListQuery, SortKey};
 
+const GET_SECRET_VALUE: &str = "secretsmanager:GetSecretValue";
+const LIST_SECRETS: &str = "secretsmanager:ListSecrets";
+
 /// Most secrets one page looks at, matched or not.
 const SCAN_BUDGET: usize = 1000;
 /// Secrets read from the store at a time while filtering.
@@ -311,6 +314,9 @@ impl Service {
         principal: &Principal,
         input: ListSecretsInput,
     ) -> Result<ListSecretsOutput, ApiError> {
+        // On `*`, and the listing is not filtered by what the caller may do with each secret
+        // (the API reference: "Required permissions: secretsmanager:ListSecrets").
+        self.authorize_call(principal, "*")?;
         let filters = parse_filters(input.filters)?;
         let sort = match input.sort_by.as_deref() {
             Some("last-accessed-date") => SortKey::LastAccessedDate,
@@ -360,6 +366,15 @@ impl Service {
         principal: &Principal,
         input: BatchGetSecretValueInput,
     ) -> Result<BatchGetSecretValueOutput, ApiError> {
+        // The API reference: "Required permissions: secretsmanager:BatchGetSecretValue, and you
+        // must have secretsmanager:GetSecretValue for each secret. If you use filters, you must
+        // also have secretsmanager:ListSecrets. If the secrets are encrypted using
+        // customer-managed keys [...] you also need kms:Decrypt permissions for the keys."
+        // Each secret the caller may not read is an `AccessDeniedException` in `Errors`.
+        self.authorize_call(principal, "*")?;
+        if input.filters.is_some() {
+            self.authorize_resource(principal, LIST_SECRETS, "*")?;
+        }
         match (input.secret_id_list, input.filters) {
             (Some(_), Some(_)) => Err(ApiError::new(
                 ErrorCode::InvalidParameterException,
@@ -381,7 +396,9 @@ impl Service {
                 for id in ids {
                     let result = async {
                         let secret_id = checked_secret_id(Some(id.clone()))?;
-                        let secret = self.find(principal, &secret_id).await?;
+                        let secret = self
+                            .find_for(principal, GET_SECRET_VALUE, &secret_id)
+                            .await?;
                         if secret.is_pending_deletion() {
                             return Err(ApiError::new(
                                 ErrorCode::InvalidRequestException,
@@ -389,7 +406,7 @@ impl Service {
                                  marked deleted.",
                             ));
                         }
-                        self.current_value(&secret).await
+                        self.current_value(principal, &secret).await
                     }
                     .await;
                     match result {
@@ -442,7 +459,11 @@ impl Service {
                     ..Default::default()
                 };
                 for secret in secrets {
-                    match self.current_value(&secret).await {
+                    let value = match self.authorize_secret(principal, GET_SECRET_VALUE, &secret) {
+                        Ok(()) => self.current_value(principal, &secret).await,
+                        Err(denied) => Err(denied),
+                    };
+                    match value {
                         Ok(entry) => output.secret_values.push(entry),
                         Err(error) if error.code() == ErrorCode::InternalServiceError => {
                             return Err(error);
@@ -460,14 +481,18 @@ impl Service {
     }
 
     /// The `AWSCURRENT` value of a secret, as BatchGetSecretValue lists it.
-    async fn current_value(&self, secret: &Secret) -> Result<SecretValueEntry, ApiError> {
+    async fn current_value(
+        &self,
+        principal: &Principal,
+        secret: &Secret,
+    ) -> Result<SecretValueEntry, ApiError> {
         let version = secret.holder_of(AWSCURRENT).ok_or_else(|| {
             ApiError::new(
                 ErrorCode::ResourceNotFoundException,
                 "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
             )
         })?;
-        self.read_version(secret, version).await
+        self.read_version(principal, secret, version).await
     }
 }
 

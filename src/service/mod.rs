@@ -47,6 +47,8 @@ pub struct Service {
     sealer: tokio::sync::OnceCell<page_token::Sealer>,
     /// KMS keys, and the material that seals secret values.
     keyring: kms::Keyring,
+    /// Resource and key policies, parsed once.
+    policies: authorize::PolicyCache,
 }
 
 /// The result of one attempt at a change.
@@ -104,6 +106,7 @@ impl Service {
             store,
             clock,
             sealer: tokio::sync::OnceCell::new(),
+            policies: authorize::PolicyCache::default(),
         }
     }
 
@@ -128,8 +131,48 @@ impl Service {
     }
 
     /// Finds the secret a `SecretId` names: a name, a full ARN, or an ARN without its random
-    /// suffix (a partial ARN).
+    /// suffix (a partial ARN), once `principal` is allowed the call's action on it.
     async fn find(&self, principal: &Principal, secret_id: &str) -> Result<Secret, ApiError> {
+        self.find_for(principal, principal.call.action(), secret_id)
+            .await
+    }
+
+    /// Like [`Service::find`], authorizing `action` (BatchGetSecretValue reads each secret as
+    /// `secretsmanager:GetSecretValue`).
+    ///
+    /// Authorization comes first, on the secret found (its ARN, tags and resource policy) or,
+    /// when there is none, on the ARN asked for (the `SecretId` if it is an ARN, else the
+    /// name's ARN without a random suffix): a caller without permission is told
+    /// AccessDeniedException, not whether the secret exists.
+    async fn find_for(
+        &self,
+        principal: &Principal,
+        action: &str,
+        secret_id: &str,
+    ) -> Result<Secret, ApiError> {
+        let found = self.lookup(principal, secret_id).await?;
+        match &found {
+            Some(secret) => self.authorize_secret(principal, action, secret)?,
+            None if validate::parse_arn(secret_id).is_some() => {
+                self.authorize_resource(principal, action, secret_id)?
+            }
+            None => {
+                let scope = &principal.scope;
+                let arn = format!(
+                    "arn:aws:secretsmanager:{}:{}:secret:{secret_id}",
+                    scope.region, scope.account_id
+                );
+                self.authorize_resource(principal, action, &arn)?
+            }
+        }
+        found.ok_or_else(not_found)
+    }
+
+    async fn lookup(
+        &self,
+        principal: &Principal,
+        secret_id: &str,
+    ) -> Result<Option<Secret>, ApiError> {
         let scope = &principal.scope;
         let found = match validate::parse_arn(secret_id) {
             None => self.store.load_by_name(scope, secret_id).await?,
@@ -146,7 +189,7 @@ impl Service {
                     .filter(|secret| is_partial_arn_of(secret_id, secret.visible_arn())),
             },
         };
-        found.ok_or_else(not_found)
+        Ok(found)
     }
 
     /// Like [`Service::find`], for operations a secret pending deletion does not allow.

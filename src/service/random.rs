@@ -9,9 +9,10 @@ use crate::protocol::types::{GetRandomPasswordInput, GetRandomPasswordOutput};
 impl Service {
     pub async fn get_random_password(
         &self,
-        _principal: &Principal,
+        principal: &Principal,
         input: GetRandomPasswordInput,
     ) -> Result<GetRandomPasswordOutput, ApiError> {
+        self.authorize_call(principal, "*")?;
         let options = PasswordOptions {
             length: input.password_length,
             exclude_characters: input.exclude_characters,

@@ -196,7 +196,9 @@ impl Service {
             let mut values: Vec<(String, StoredValue)> = Vec::new();
             for version in &before.versions {
                 if let Some(stored) = self.store.load_value(before.id, &version.id).await? {
-                    let value = self.open_value(&before.arn, &version.id, stored).await?;
+                    let value = self
+                        .open_value(None, &before.arn, &version.id, stored)
+                        .await?;
                     let sealed = self.seal_value(&key, &view.arn, &version.id, &value)?;
                     values.push((version.id.clone(), sealed));
                 }

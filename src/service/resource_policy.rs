@@ -97,6 +97,8 @@ impl Service {
         if let Some(secret_id) = input.secret_id {
             let secret_id = checked_secret_id(Some(secret_id))?;
             self.find(principal, &secret_id).await?;
+        } else {
+            self.authorize_call(principal, "*")?;
         }
         let document = input.resource_policy.unwrap_or_default();
         let validation_errors: Vec<ValidationErrorsEntry> =

@@ -174,6 +174,8 @@ impl Service {
             replica_view: None,
             versions: Vec::new(),
         };
+        // On the new secret's ARN, with its name, tags and key as condition keys.
+        self.authorize_call(principal, &secret.arn)?;
         if let Some(token) = &token {
             let version = Version::new(token, now, secret.kms_key_id.clone());
             secret.add_version(version, &[AWSCURRENT.to_owned()], now)?;
@@ -186,6 +188,9 @@ impl Service {
                     .await?,
             ),
         };
+        if let (Some(key), Some(_)) = (&key, &value) {
+            self.authorize_sealing(principal, key, &secret.arn)?;
+        }
         loop {
             let plan = self
                 .plan_replicas(scope, &name, &[], &replica_regions, force_overwrite)
@@ -318,14 +323,16 @@ impl Service {
             };
             let stored = match (&key, &token, &value) {
                 (Some(key), Some(token), Some(value)) => {
+                    self.authorize_sealing(principal, key, &secret.arn)?;
                     Some(self.seal_value(key, &secret.arn, token, value)?)
                 }
                 _ => None,
             };
             // A new KmsKeyId takes the labelled versions along (their data keys are
-            // re-wrapped under it); older versions stay readable under their own keys.
+            // re-wrapped under it), if the caller may encrypt with it; older versions stay
+            // readable under their own keys.
             let rewrapped = match (&key, &kms_key_id) {
-                (Some(key), Some(_)) => {
+                (Some(key), Some(_)) if self.may_reencrypt(principal, key, &secret.arn) => {
                     self.rewrap_labelled(&mut secret, key, token.as_deref())
                         .await?
                 }

@@ -49,7 +49,9 @@ pub(super) async fn same_value(
     };
     // Compared in the clear, as AWS compares: the stored form is sealed under a fresh data
     // key, so equal values never have equal records.
-    let existing = service.open_value(&secret.arn, version_id, stored).await?;
+    let existing = service
+        .open_value(None, &secret.arn, version_id, stored)
+        .await?;
     Ok(existing == *value)
 }
 
@@ -78,13 +80,14 @@ impl Service {
             input.version_id.as_deref(),
             input.version_stage.as_deref(),
         )?;
-        self.read_version(&secret, version).await
+        self.read_version(principal, &secret, version).await
     }
 
     /// The value of one version, as GetSecretValue (and each entry of BatchGetSecretValue)
     /// answers it; the read is recorded.
     pub(super) async fn read_version(
         &self,
+        principal: &Principal,
         secret: &Secret,
         version: &Version,
     ) -> Result<GetSecretValueOutput, ApiError> {
@@ -98,7 +101,9 @@ impl Service {
                 ),
             ));
         };
-        let value = self.open_value(&secret.arn, &version.id, stored).await?;
+        let value = self
+            .open_value(Some(principal), &secret.arn, &version.id, stored)
+            .await?;
         self.record_access(secret, version).await;
         let (secret_string, secret_binary) = match value {
             SecretValue::String(string) => (Some(string), None),
@@ -188,6 +193,7 @@ impl Service {
             let key = self
                 .encryption_key(&secret.scope, secret.kms_key_id.as_deref())
                 .await?;
+            self.authorize_sealing(principal, &key, &secret.arn)?;
             let stored = self.seal_value(&key, &secret.arn, token, &value)?;
             let new_value = [NewValue {
                 version_id: token,

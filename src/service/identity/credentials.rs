@@ -19,6 +19,7 @@ use crate::auth::credentials::{AccessKeyCredential, CredentialSource, Identity};
 use crate::clock::Clock;
 use crate::crypto::keys::RootKey;
 use crate::crypto::{SecretString, sealed_secret};
+use crate::policy::{Policy, PolicyKind};
 use crate::store::{Store, StoreError};
 
 /// Credentials kept in a [`Store`], sealed under `root`.
@@ -33,6 +34,25 @@ impl StoreCredentials {
     /// against (`Keyring::check_root_key`), `clock` decides when temporary ones have expired.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, root: RootKey) -> StoreCredentials {
         StoreCredentials { store, clock, root }
+    }
+
+    /// The identity policies of a user, parsed: read with its key, so that a policy attached
+    /// or detached applies from the next request on. One that no longer parses (each was
+    /// checked when attached) fails the request rather than being ignored: it might deny.
+    async fn policies_of(&self, user_id: &str) -> Result<Arc<[Policy]>, StoreError> {
+        let stored = self.store.list_user_policies(user_id).await?;
+        let mut policies = Vec::with_capacity(stored.len());
+        for policy in stored {
+            policies.push(
+                crate::policy::parse(&policy.document, PolicyKind::Identity).map_err(|error| {
+                    StoreError::Corrupt(format!(
+                        "the policy {} of user {user_id} does not parse: {error}",
+                        policy.name
+                    ))
+                })?,
+            );
+        }
+        Ok(Arc::from(policies))
     }
 
     fn open(
@@ -71,16 +91,20 @@ impl CredentialSource for StoreCredentials {
         {
             return Ok(None);
         }
-        let identity = match &key.user_id {
-            None => Identity::root(&key.account_id),
+        let (identity, policies) = match &key.user_id {
+            None => (Identity::root(&key.account_id), Arc::from(Vec::new())),
             Some(user_id) => match self.store.load_user_by_id(user_id).await? {
-                Some(user) if user.enabled => Identity {
-                    account_id: user.account_id,
-                    user_name: user.name,
-                    user_id: user.id,
-                    arn: user.arn,
-                    is_root: false,
-                },
+                Some(user) if user.enabled => {
+                    let policies = self.policies_of(&user.id).await?;
+                    let identity = Identity {
+                        account_id: user.account_id,
+                        user_name: user.name,
+                        user_id: user.id,
+                        arn: user.arn,
+                        is_root: false,
+                    };
+                    (identity, policies)
+                }
                 _ => return Ok(None),
             },
         };
@@ -98,6 +122,7 @@ impl CredentialSource for StoreCredentials {
             session_token,
             expires_at: key.expires_at,
             identity,
+            policies,
         }))
     }
 }

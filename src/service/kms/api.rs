@@ -60,6 +60,7 @@ impl Service {
         principal: &Principal,
         input: CreateKeyInput,
     ) -> Result<CreateKeyOutput, ApiError> {
+        self.authorize_call(principal, "*")?;
         if input.key_spec.is_some() && input.customer_master_key_spec.is_some() {
             return Err(validation(
                 "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. \
@@ -127,6 +128,7 @@ impl Service {
                 input.key_id.as_deref().unwrap_or_default(),
             )
             .await?;
+        self.kms_authorize(principal, &record)?;
         Ok(KeyMetadataOutput {
             key_metadata: key_metadata(&record),
         })
@@ -137,6 +139,7 @@ impl Service {
         principal: &Principal,
         input: ListKeysInput,
     ) -> Result<ListKeysOutput, ApiError> {
+        self.authorize_call(principal, "*")?;
         let limit = page_limit(input.limit, DEFAULT_KEYS_LIMIT);
         let after = match input.marker.as_deref() {
             None => None,
@@ -301,6 +304,7 @@ impl Service {
             return Err(alias_not_found(scope, &name));
         }
         let record = self.kms_find(scope, &target).await?;
+        self.kms_authorize(principal, &record)?;
         ensure_customer_managed(&record, principal, action)?;
         ensure_not_pending_deletion(&record)?;
         let now = self.clock.now();
@@ -333,6 +337,10 @@ impl Service {
         let scope = &principal.scope;
         let name = input.alias_name.unwrap_or_default();
         check_alias_name(&name)?;
+        self.authorize_call(
+            principal,
+            &alias_arn(&scope.region, &scope.account_id, &name),
+        )?;
         if !self.store.delete_kms_alias(scope, &name).await? {
             return Err(alias_not_found(scope, &name));
         }
@@ -344,6 +352,7 @@ impl Service {
         principal: &Principal,
         input: ListAliasesInput,
     ) -> Result<ListAliasesOutput, ApiError> {
+        self.authorize_call(principal, "*")?;
         let scope = &principal.scope;
         let limit = page_limit(input.limit, DEFAULT_ALIASES_LIMIT);
         let key = match input.key_id.as_deref() {
@@ -391,6 +400,7 @@ impl Service {
                 input.key_id.as_deref().unwrap_or_default(),
             )
             .await?;
+        self.kms_authorize(principal, &record)?;
         ensure_usable(&record)?;
         ensure_algorithm(input.encryption_algorithm.as_deref())?;
         ensure_not_dry_run(input.dry_run)?;
@@ -413,6 +423,7 @@ impl Service {
         let record = self
             .kms_blob_key(&principal.scope, &blob, input.key_id.as_deref())
             .await?;
+        self.kms_authorize(principal, &record)?;
         ensure_usable(&record)?;
         ensure_algorithm(input.encryption_algorithm.as_deref())?;
         ensure_not_dry_run(input.dry_run)?;
@@ -463,6 +474,7 @@ impl Service {
         let source = self
             .kms_blob_key(scope, &blob, input.source_key_id.as_deref())
             .await?;
+        self.authorize_key(principal, "kms:ReEncryptFrom", &source)?;
         ensure_usable(&source)?;
         ensure_algorithm(input.source_encryption_algorithm.as_deref())?;
         let destination = self
@@ -471,6 +483,7 @@ impl Service {
                 input.destination_key_id.as_deref().unwrap_or_default(),
             )
             .await?;
+        self.authorize_key(principal, "kms:ReEncryptTo", &destination)?;
         ensure_usable(&destination)?;
         ensure_algorithm(input.destination_encryption_algorithm.as_deref())?;
         ensure_not_dry_run(input.dry_run)?;
@@ -550,6 +563,7 @@ impl Service {
                 input.key_id.as_deref().unwrap_or_default(),
             )
             .await?;
+        self.kms_authorize(principal, &record)?;
         ensure_not_pending_deletion(&record)?;
         let enabled = record.rotation_period_days.is_some();
         Ok(GetKeyRotationStatusOutput {
@@ -647,6 +661,12 @@ impl Service {
         Ok(work)
     }
 
+    /// Whether `principal` may do the call's action with `record`: its key policy, and the
+    /// caller's identity policies if the key policy lets them.
+    fn kms_authorize(&self, principal: &Principal, record: &KmsKeyRecord) -> Result<(), ApiError> {
+        self.authorize_key(principal, principal.call.action(), record)
+    }
+
     /// The key `key_id` names in `scope`, fresh from the store, or AWS's NotFoundException.
     pub(crate) async fn kms_find(
         &self,
@@ -674,7 +694,9 @@ impl Service {
     ) -> Result<KmsKeyRecord, ApiError> {
         let scope = &principal.scope;
         let key_id = key_id.unwrap_or_default();
-        let id = self.kms_find(scope, &key_id).await?.id;
+        let found = self.kms_find(scope, &key_id).await?;
+        self.kms_authorize(principal, &found)?;
+        let id = found.id;
         retry_on_conflict!({
             let Some(mut record) = self
                 .store
@@ -748,6 +770,7 @@ impl Service {
                 input.key_id.as_deref().unwrap_or_default(),
             )
             .await?;
+        self.kms_authorize(principal, &record)?;
         ensure_usable(&record)?;
         ensure_not_dry_run(input.dry_run)?;
         let mut plaintext = Zeroizing::new(vec![0u8; length]);
@@ -1066,10 +1089,15 @@ fn key_tags(tags: Vec<KmsTag>) -> Result<Vec<(String, String)>, ApiError> {
     Ok(out)
 }
 
-/// A key policy must be a JSON object.
+/// A key policy must be a JSON object, and a policy document.
 fn check_policy(policy: &str) -> Result<(), ApiError> {
+    // Every call on the key evaluates it: it must be a policy, not only JSON.
     match serde_json::from_str::<serde_json::Value>(policy) {
-        Ok(serde_json::Value::Object(_)) => Ok(()),
+        Ok(serde_json::Value::Object(_))
+            if crate::policy::parse(policy, crate::policy::PolicyKind::Resource).is_ok() =>
+        {
+            Ok(())
+        }
         _ => Err(ApiError::new(
             ErrorCode::MalformedPolicyDocumentException,
             "The key policy is not a valid JSON policy document.",
