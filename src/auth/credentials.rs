@@ -229,6 +229,7 @@ mod tests {
                     session_token: None,
                     expires_at: None,
                     identity: Identity::root("123456789012"),
+                    policies: Arc::from([]),
                 }))
         }
     }
