@@ -24,8 +24,8 @@ use crate::crypto::keys::RootKey;
 use crate::crypto::root_key::{self, RootKeyOrigin, RootKeySource};
 use crate::server::{self, AppState};
 use crate::service::Service;
-use crate::service::identity::{Identities, NewAccessKey};
 use crate::service::identity::StoreCredentials;
+use crate::service::identity::{Identities, NewAccessKey};
 use crate::store::Store;
 use crate::store::postgres::{DEFAULT_POOL_SIZE, PostgresStore};
 use crate::store::sqlite::SqliteStore;
@@ -356,6 +356,7 @@ async fn serve(config: Config) -> Result<(), String> {
     println!("coffer listening on http://{address}");
     tracing::info!(%address, account_id = %config.account_id, "listening");
     let mut shutdown = stopped;
+    let audited = Arc::clone(&state.service);
     let result = server::run(listener, server::app(state), async move {
         let _ = shutdown.wait_for(|stop| *stop).await;
     });
@@ -369,6 +370,10 @@ async fn serve(config: Config) -> Result<(), String> {
         .map_err(|error| format!("server failed: {error}"))?;
     signals.abort();
     let _ = jobs.await;
+    // The events of the last reads are appended without waiting; commit them before exiting.
+    if let Err(error) = audited.flush_audit().await {
+        tracing::error!(%error, "could not commit the last audit events");
+    }
     Ok(())
 }
 

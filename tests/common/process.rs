@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 /// The root key of test nodes on PostgreSQL (base64 of 32 bytes; for tests only).
@@ -29,7 +29,11 @@ fn registry() -> &'static Mutex<HashMap<String, TestCredentials>> {
 
 /// The root credentials of the process listening at `endpoint`, if one was started here.
 pub fn credentials_for(endpoint: &str) -> Option<TestCredentials> {
-    registry().lock().expect("registry lock").get(endpoint).cloned()
+    registry()
+        .lock()
+        .expect("registry lock")
+        .get(endpoint)
+        .cloned()
 }
 
 /// Reads the `coffer` profile of an aws CLI credentials file.
