@@ -1,6 +1,7 @@
 //! The command line: `coffer serve`, `coffer admin` and `coffer bench`.
 
 mod admin;
+mod audit;
 pub mod credentials_file;
 
 use std::net::SocketAddr;
@@ -54,6 +55,8 @@ pub enum Command {
     Admin(admin::AdminArgs),
     /// Measure a Secrets Manager endpoint (Coffer, moto, AWS) under load.
     Bench(crate::bench::BenchArgs),
+    /// Query and export the audit trail (one CloudTrail-shaped event per API call).
+    Audit(audit::AuditArgs),
 }
 
 #[derive(Debug, Args)]
@@ -154,6 +157,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         Command::Serve(args) => serve(args.config().map_err(|error| error.to_string())?).await,
         Command::Admin(args) => admin::run(args).await,
         Command::Bench(args) => crate::bench::run(args).await,
+        Command::Audit(args) => audit::run(args).await,
     }
 }
 
