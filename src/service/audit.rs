@@ -21,3 +21,13 @@ impl Service {
         self.store.flush_audit().await
     }
 }
+
+impl Service {
+    /// Events of the audit trail (for tests and tools; the API has no call for it).
+    pub async fn audit_events(
+        &self,
+        query: &crate::audit::AuditQuery,
+    ) -> Result<Vec<crate::audit::StoredAuditEvent>, crate::store::StoreError> {
+        self.store.query_audit(query).await
+    }
+}
