@@ -184,7 +184,7 @@ async fn a_change_carries_the_event_once_and_only_if_it_committed() {
     };
     let recorder = Recorder::new(draft);
     assert!(
-        for_change(|| Change::deleted_secret()).is_none(),
+        for_change(Change::deleted_secret).is_none(),
         "outside a call"
     );
     recorder

@@ -218,7 +218,7 @@ pub struct PostgresStore {
 }
 
 enum AuditMessage {
-    Event(AuditEvent),
+    Event(Box<AuditEvent>),
     /// Answered once every event sent before it is committed.
     Flush(tokio::sync::oneshot::Sender<()>),
 }
@@ -239,7 +239,7 @@ async fn run_audit_appender(
         let mut next = Some(first);
         while let Some(message) = next {
             match message {
-                AuditMessage::Event(event) => events.push(event),
+                AuditMessage::Event(event) => events.push(*event),
                 AuditMessage::Flush(done) => flushes.push(done),
             }
             next = if events.len() < AUDIT_BATCH {
@@ -1292,7 +1292,11 @@ async fn insert_access_key(tx: &Transaction<'_>, key: &AccessKeyRecord) -> Resul
 #[async_trait]
 impl Store for PostgresStore {
     fn append_audit(&self, event: AuditEvent) {
-        if self.audit.send(AuditMessage::Event(event)).is_err() {
+        if self
+            .audit
+            .send(AuditMessage::Event(Box::new(event)))
+            .is_err()
+        {
             tracing::error!("the audit appender has stopped: an audit event is lost");
         }
     }
