@@ -1,6 +1,7 @@
 //! The command line: `coffer serve`, `coffer admin` and `coffer bench`.
 
 mod admin;
+mod audit;
 pub mod credentials_file;
 
 use std::net::SocketAddr;
@@ -54,6 +55,8 @@ pub enum Command {
     Admin(admin::AdminArgs),
     /// Measure a Secrets Manager endpoint (Coffer, moto, AWS) under load.
     Bench(crate::bench::BenchArgs),
+    /// Query and export the audit trail (one CloudTrail-shaped event per API call).
+    Audit(audit::AuditArgs),
 }
 
 #[derive(Debug, Args)]
@@ -154,6 +157,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         Command::Serve(args) => serve(args.config().map_err(|error| error.to_string())?).await,
         Command::Admin(args) => admin::run(args).await,
         Command::Bench(args) => crate::bench::run(args).await,
+        Command::Audit(args) => audit::run(args).await,
     }
 }
 
@@ -365,6 +369,7 @@ async fn serve(config: Config) -> Result<(), String> {
     println!("coffer listening on http://{address}");
     tracing::info!(%address, account_id = %config.account_id, "listening");
     let mut shutdown = stopped;
+    let audited = Arc::clone(&state.service);
     let result = server::run(listener, server::app(state), async move {
         let _ = shutdown.wait_for(|stop| *stop).await;
     });
@@ -378,6 +383,10 @@ async fn serve(config: Config) -> Result<(), String> {
         .map_err(|error| format!("server failed: {error}"))?;
     signals.abort();
     let _ = jobs.await;
+    // The events of the last reads are appended without waiting; commit them before exiting.
+    if let Err(error) = audited.flush_audit().await {
+        tracing::error!(%error, "could not commit the last audit events");
+    }
     Ok(())
 }
 

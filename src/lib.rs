@@ -8,6 +8,7 @@
 //! - [`auth`] says who is calling (the SigV4 `Authorization` header).
 //! - [`service`] holds every business rule; [`service::model`] the version and label rules.
 //! - [`crypto`] holds the types that carry plaintext.
+//! - [`audit`] is the audit trail: one CloudTrail-shaped event per call, never a secret.
 //! - [`store`] persists secrets (embedded SQLite by default), with no business rules.
 //! - [`policy`] parses IAM policy documents and runs the public-access and validation checks.
 //! - [`jobs`] runs background work (the purge of deleted secrets) through the service.
@@ -17,6 +18,7 @@
 //!
 //! See ARCHITECTURE.md for the invariants that hold these together.
 
+pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod cli;

@@ -8,11 +8,12 @@
 //! errors carry their code in `X-Amzn-ErrorType` and the body's `__type`.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use bytes::Bytes;
@@ -21,6 +22,7 @@ use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;
 use tracing::Instrument;
 
+use crate::audit::{self, Caller, Outcome, Recorder};
 use crate::auth::{self, Authenticator, Principal, SignedRequest};
 use crate::protocol::kms::KmsOperation;
 use crate::protocol::{Api, ApiError, ErrorCode, Operation, json, validate};
@@ -51,10 +53,10 @@ pub async fn run(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // The peer's address is `aws:SourceIp`.
+    // The peer's address is `aws:SourceIp` and the audit event's `sourceIPAddress`.
     axum::serve(
         listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await
@@ -101,9 +103,30 @@ impl Target {
 
 async fn handle(State(state): State<AppState>, request: Request) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
+    // Absent when the application is driven without a socket (tests).
+    let source_ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(address)| address.ip().to_string());
     let (parts, body) = request.into_parts();
     let target = Target::parse(header_str(&parts.headers, "x-amz-target"));
     let api = target.as_ref().map_or(Api::SecretsManager, |t| t.api());
+    let recorder = Recorder::new(audit::Draft {
+        request_id: request_id.clone(),
+        event_id: uuid::Uuid::new_v4().to_string(),
+        time: state.service.audit_now(),
+        source: match api {
+            Api::Kms => audit::KMS_SOURCE,
+            Api::SecretsManager => audit::SECRETS_MANAGER_SOURCE,
+        },
+        event_name: event_name(target.as_ref().ok().copied(), &parts.headers),
+        region: None,
+        source_ip,
+        user_agent: header_str(&parts.headers, header::USER_AGENT.as_str()).map(str::to_owned),
+        caller: Caller::default(),
+        request_parameters: serde_json::Value::Null,
+        recipient_account_id: state.account_id.to_string(),
+    });
     let span = tracing::info_span!(
         "request",
         id = %request_id,
@@ -122,6 +145,16 @@ async fn handle(State(state): State<AppState>, request: Request) -> Response {
                 format!("The request body is larger than {MAX_BODY_BYTES} bytes or could not be read."),
             )
         })?;
+        recorder.update(|draft| draft.request_parameters = audit::request_parameters(&body));
+        // What the header says of the caller, for the event of a call that fails authentication.
+        if let Some(Ok(claimed)) =
+            header_str(&parts.headers, "authorization").map(auth::sigv4::parse_authorization)
+        {
+            recorder.update(|draft| {
+                draft.region = Some(claimed.scope.region);
+                draft.caller.access_key_id = Some(claimed.access_key_id);
+            });
+        }
         let headers: Vec<(&str, &str)> = parts
             .headers
             .iter()
@@ -140,25 +173,48 @@ async fn handle(State(state): State<AppState>, request: Request) -> Response {
             .authenticator
             .authenticate(&signed, target.signing_name())
             .await?;
-        let source_ip = parts
+        let peer_ip = parts
             .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .get::<ConnectInfo<SocketAddr>>()
             .map(|connected| connected.0.ip());
         principal.call = Arc::new(Call::new(
             format!("{}:{}", target.signing_name(), target.name()),
             body.clone(),
-            source_ip,
+            peer_ip,
         ));
-        match target {
-            Target::SecretsManager(operation) => {
-                dispatch(&state.service, &principal, operation, &body).await
-            }
-            Target::Kms(operation) => dispatch_kms(&state.service, &principal, operation, &body).await,
-        }
+        recorder.update(|draft| {
+            draft.caller = Caller::authenticated(&principal);
+            draft.region = Some(principal.scope.region.clone());
+        });
+        recorder
+            .run(async {
+                match target {
+                    Target::SecretsManager(operation) => {
+                        dispatch(&state.service, &principal, operation, &body).await
+                    }
+                    Target::Kms(operation) => {
+                        dispatch_kms(&state.service, &principal, operation, &body).await
+                    }
+                }
+            })
+            .await
     }
     .instrument(span.clone())
     .await;
     let _entered = span.enter();
+    // The event of a call whose change did not carry it (reads, failures, denials).
+    let outcome = match &result {
+        Ok(_) => Outcome::Success {
+            response: serde_json::Value::Null,
+        },
+        Err(error) => Outcome::Failure {
+            code: api.code(error.code()).as_str(),
+            message: error.message(),
+        },
+    };
+    if let Some(event) = recorder.unrecorded(outcome) {
+        state.service.append_audit(event);
+    }
     match result {
         Ok(body) => {
             tracing::debug!("ok");
@@ -264,6 +320,27 @@ where
     input.validate()?;
     let output = operation(input).await?;
     json::encode(&output)
+}
+
+/// The event name of a request: its operation, or what its `X-Amz-Target` names (bounded) when
+/// that is no operation.
+fn event_name(target: Option<Target>, headers: &HeaderMap) -> String {
+    if let Some(target) = target {
+        return target.name().to_owned();
+    }
+    let named = header_str(headers, "x-amz-target")
+        .and_then(|target| target.rsplit('.').next())
+        .unwrap_or("");
+    let named: String = named
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(64)
+        .collect();
+    if named.is_empty() {
+        "Unknown".to_owned()
+    } else {
+        named
+    }
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -6,6 +6,7 @@
 //! fresh state (see [`retry_on_conflict`]). The rules therefore always run against the latest
 //! committed state, whichever process committed it.
 
+mod audit;
 pub mod authorize;
 mod background;
 mod encryption;

@@ -18,7 +18,9 @@ use crate::service::model::{
     AWSCURRENT, Deletion, Replica, ReplicaStatus, Scope, Secret, Tag, Version, VersionChanges,
 };
 
+mod audit;
 mod identities;
+pub use audit::*;
 pub use identities::*;
 
 const T0: Timestamp = Timestamp::from_millis(1_700_000_000_000);
@@ -1725,6 +1727,8 @@ macro_rules! conformance_tests {
             user_policies_are_put_listed_and_go_with_their_user,
             root_bootstrap_happens_once_per_account,
             racing_root_bootstraps_agree_on_one_key,
+            audit_events_append_and_filter_in_order,
+            a_change_commits_its_event_and_a_conflict_none,
         );
     };
     (@tests $make_store:expr; $($test:ident),+ $(,)?) => {

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::audit::{AuditEvent, AuditQuery, StoredAuditEvent};
 use crate::clock::Timestamp;
 use crate::crypto::{SecretValue, ValueKind};
 use crate::service::identity::model::{AccessKeyRecord, RootBootstrap, UserPolicy, UserRecord};
@@ -343,4 +344,19 @@ pub trait Store: Send + Sync + 'static {
 
     /// A user's policies in name order.
     async fn list_user_policies(&self, user_id: &str) -> Result<Vec<UserPolicy>, StoreError>;
+
+    // The audit trail (see `crate::audit`). The event of a call that changed something is
+    // inserted by the write that made the change, in its transaction (`audit::for_change`);
+    // these are for the others.
+
+    /// Appends the event of a call that changed nothing (a read, a failure, a denial). Not
+    /// awaited: the event is committed with the backend's next batch, so a crash may lose the
+    /// last few of these events (never the event of a change).
+    fn append_audit(&self, event: AuditEvent);
+
+    /// Returns once every event appended before the call is committed.
+    async fn flush_audit(&self) -> Result<(), StoreError>;
+
+    /// Events matching `query`, in sequence order, at most `query.limit`.
+    async fn query_audit(&self, query: &AuditQuery) -> Result<Vec<StoredAuditEvent>, StoreError>;
 }

@@ -42,6 +42,7 @@ use super::{
     ListPosition, ListQuery, NewValue, PositionKey, SecretWrite, SortKey, Store, StoreError,
     StoredValue,
 };
+use crate::audit::{self, AuditEvent, AuditQuery, Change, PendingWrite, StoredAuditEvent};
 use crate::clock::Timestamp;
 use crate::crypto::ValueKind;
 use crate::service::identity::model::{AccessKeyRecord, RootBootstrap, UserPolicy, UserRecord};
@@ -167,6 +168,33 @@ const MIGRATIONS: &[&str] = &[
         access_key_id TEXT NOT NULL,
         created_at BIGINT NOT NULL
     );"#,
+    // 3: the audit trail (SQLite's migration 6): one row per API call, the CloudTrail event as
+    // JSON in `event` with the columns that are queried. Append-only: updates and deletes are
+    // refused.
+    r#"CREATE TABLE audit_events (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        event_id TEXT COLLATE "C" NOT NULL UNIQUE,
+        event_time BIGINT NOT NULL,
+        event_source TEXT NOT NULL,
+        event_name TEXT COLLATE "C" NOT NULL,
+        region TEXT,
+        user_arn TEXT COLLATE "C",
+        user_name TEXT COLLATE "C",
+        access_key_id TEXT COLLATE "C",
+        resource_arn TEXT COLLATE "C",
+        resource_name TEXT COLLATE "C",
+        error_code TEXT COLLATE "C",
+        read_only BOOLEAN NOT NULL,
+        event TEXT NOT NULL
+    );
+    CREATE INDEX audit_events_by_time ON audit_events (event_time);
+    CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'audit events are append-only';
+    END
+    $$;
+    CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
+        FOR EACH ROW EXECUTE FUNCTION audit_events_append_only();"#,
 ];
 
 /// The key of the advisory lock held while migrating ("Coffer" in ASCII).
@@ -185,6 +213,109 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct PostgresStore {
     pool: Pool,
+    /// The appender of events of calls that changed nothing (see [`run_audit_appender`]).
+    audit: tokio::sync::mpsc::UnboundedSender<AuditMessage>,
+}
+
+enum AuditMessage {
+    Event(Box<AuditEvent>),
+    /// Answered once every event sent before it is committed.
+    Flush(tokio::sync::oneshot::Sender<()>),
+}
+
+/// Most audit events appended in one transaction.
+const AUDIT_BATCH: usize = 256;
+
+/// Appends the events of calls that changed nothing, in batches: one transaction for every
+/// event waiting, with `synchronous_commit` off (a crash may lose the last few, never a
+/// change's event, which commits with its change). Ends when the store is dropped.
+async fn run_audit_appender(
+    pool: Pool,
+    mut receiver: tokio::sync::mpsc::UnboundedReceiver<AuditMessage>,
+) {
+    while let Some(first) = receiver.recv().await {
+        let mut events = Vec::new();
+        let mut flushes = Vec::new();
+        let mut next = Some(first);
+        while let Some(message) = next {
+            match message {
+                AuditMessage::Event(event) => events.push(*event),
+                AuditMessage::Flush(done) => flushes.push(done),
+            }
+            next = if events.len() < AUDIT_BATCH {
+                receiver.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        if !events.is_empty()
+            && let Err(error) = append_batch(&pool, &events).await
+        {
+            tracing::error!(%error, lost = events.len(), "could not append audit events");
+        }
+        for done in flushes {
+            let _ = done.send(());
+        }
+    }
+}
+
+async fn append_batch(pool: &Pool, events: &[AuditEvent]) -> Result<(), String> {
+    let mut client = pool.get().await.map_err(|error| error.to_string())?;
+    let tx = client
+        .transaction()
+        .await
+        .map_err(|error| describe(&error))?;
+    tx.batch_execute("SET LOCAL synchronous_commit = off")
+        .await
+        .map_err(|error| describe(&error))?;
+    for event in events {
+        insert_audit(&tx, event)
+            .await
+            .map_err(|failure| failure.into_store_error().to_string())?;
+    }
+    tx.commit().await.map_err(|error| describe(&error))
+}
+
+async fn insert_audit(tx: &Transaction<'_>, event: &AuditEvent) -> Result<(), Failure> {
+    let statement = tx
+        .prepare_cached(
+            "INSERT INTO audit_events (event_id, event_time, event_source, event_name, region,
+                 user_arn, user_name, access_key_id, resource_arn, resource_name, error_code,
+                 read_only, event)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .await?;
+    tx.execute(
+        &statement,
+        &[
+            &event.event_id,
+            &event.time.as_millis(),
+            &event.source,
+            &event.name,
+            &event.region,
+            &event.user_arn,
+            &event.user_name,
+            &event.access_key_id,
+            &event.resource_arn,
+            &event.resource_name,
+            &event.error_code,
+            &event.read_only,
+            &event.json,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Inserts the event a write carries (see [`audit::for_change`]), if any.
+async fn insert_pending(
+    tx: &Transaction<'_>,
+    pending: &Option<PendingWrite>,
+) -> Result<(), Failure> {
+    match pending {
+        Some(pending) => insert_audit(tx, &pending.event).await,
+        None => Ok(()),
+    }
 }
 
 /// How a transaction is opened.
@@ -345,7 +476,9 @@ impl PostgresStore {
             .recycle_timeout(Some(CONNECT_TIMEOUT))
             .build()
             .map_err(|error| StoreError::Backend(format!("cannot build the pool: {error}")))?;
-        let store = PostgresStore { pool };
+        let (audit, receiver) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(run_audit_appender(pool.clone(), receiver));
+        let store = PostgresStore { pool, audit };
         store.migrate().await?;
         Ok(store)
     }
@@ -1158,16 +1291,105 @@ async fn insert_access_key(tx: &Transaction<'_>, key: &AccessKeyRecord) -> Resul
 
 #[async_trait]
 impl Store for PostgresStore {
+    fn append_audit(&self, event: AuditEvent) {
+        if self
+            .audit
+            .send(AuditMessage::Event(Box::new(event)))
+            .is_err()
+        {
+            tracing::error!("the audit appender has stopped: an audit event is lost");
+        }
+    }
+
+    async fn flush_audit(&self) -> Result<(), StoreError> {
+        let (done, flushed) = tokio::sync::oneshot::channel();
+        self.audit
+            .send(AuditMessage::Flush(done))
+            .map_err(|_| StoreError::Backend("the audit appender has stopped".into()))?;
+        flushed
+            .await
+            .map_err(|_| StoreError::Backend("the audit appender has stopped".into()))
+    }
+
+    async fn query_audit(&self, query: &AuditQuery) -> Result<Vec<StoredAuditEvent>, StoreError> {
+        let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+        let since = query.since.map(Timestamp::as_millis);
+        let until = query.until.map(Timestamp::as_millis);
+        in_transaction!(self, Access::Read, |tx| {
+            let statement = tx
+                .prepare_cached(
+                    "SELECT seq, event_id, event_time, event_source, event_name, region, user_arn,
+                            user_name, access_key_id, resource_arn, resource_name, error_code,
+                            read_only, event
+                     FROM audit_events
+                     WHERE ($1::BIGINT IS NULL OR event_time >= $1)
+                       AND ($2::BIGINT IS NULL OR event_time < $2)
+                       AND ($3::TEXT IS NULL OR event_name = $3)
+                       AND ($4::TEXT IS NULL OR user_arn = $4 OR user_name = $4
+                            OR access_key_id = $4)
+                       AND ($5::TEXT IS NULL OR resource_arn = $5 OR resource_name = $5)
+                       AND ($6::TEXT IS NULL OR error_code = $6)
+                       AND ($7::BIGINT IS NULL OR seq > $7)
+                     ORDER BY seq
+                     LIMIT $8",
+                )
+                .await?;
+            let rows = tx
+                .query(
+                    &statement,
+                    &[
+                        &since,
+                        &until,
+                        &query.event_name,
+                        &query.user,
+                        &query.resource,
+                        &query.error_code,
+                        &query.after,
+                        &limit,
+                    ],
+                )
+                .await?;
+            let mut events = Vec::with_capacity(rows.len());
+            for row in rows {
+                events.push(StoredAuditEvent {
+                    sequence: row.try_get(0)?,
+                    event: AuditEvent {
+                        event_id: row.try_get(1)?,
+                        time: Timestamp::from_millis(row.try_get(2)?),
+                        source: row.try_get(3)?,
+                        name: row.try_get(4)?,
+                        region: row.try_get(5)?,
+                        user_arn: row.try_get(6)?,
+                        user_name: row.try_get(7)?,
+                        access_key_id: row.try_get(8)?,
+                        resource_arn: row.try_get(9)?,
+                        resource_name: row.try_get(10)?,
+                        error_code: row.try_get(11)?,
+                        read_only: row.try_get(12)?,
+                        json: row.try_get(13)?,
+                    },
+                });
+            }
+            events
+        })
+    }
+
     async fn create(
         &self,
         secret: &Secret,
         new_values: &[NewValue<'_>],
         overwritten: &[(SecretId, i64)],
     ) -> Result<SecretId, StoreError> {
-        in_transaction!(self, Access::Write, |tx| {
+        let added: Vec<String> = secret.versions.iter().map(|v| v.id.clone()).collect();
+        let pending = audit::for_change(|| Change::secret(secret, &added));
+        let result = in_transaction!(self, Access::Write, |tx| {
             delete_overwritten(&tx, overwritten).await?;
-            create_in(&tx, secret, new_values).await?
-        })
+            let id = create_in(&tx, secret, new_values).await?;
+            insert_pending(&tx, &pending).await?;
+            id
+        });
+        audit::settle(pending, &result);
+        result
     }
 
     async fn load_by_name(
@@ -1175,20 +1397,28 @@ impl Store for PostgresStore {
         scope: &crate::service::model::Scope,
         name: &str,
     ) -> Result<Option<Secret>, StoreError> {
-        in_transaction!(self, Access::Read, |tx| {
+        let found = in_transaction!(self, Access::Read, |tx| {
             load_secret(
                 &tx,
                 "account_id = $1 AND region = $2 AND name = $3",
                 &[&scope.account_id, &scope.region, &name],
             )
             .await?
-        })
+        });
+        if let Ok(Some(secret)) = &found {
+            audit::note_secret(secret);
+        }
+        found
     }
 
     async fn load_by_arn(&self, arn: &str) -> Result<Option<Secret>, StoreError> {
-        in_transaction!(self, Access::Read, |tx| {
+        let found = in_transaction!(self, Access::Read, |tx| {
             load_secret(&tx, "arn = $1", &[&arn]).await?
-        })
+        });
+        if let Ok(Some(secret)) = &found {
+            audit::note_secret(secret);
+        }
+        found
     }
 
     async fn load_value(
@@ -1219,7 +1449,13 @@ impl Store for PostgresStore {
     }
 
     async fn save(&self, write: SecretWrite<'_>) -> Result<(), StoreError> {
-        in_transaction!(self, Access::Write, |tx| { save_in(&tx, &write).await? })
+        let pending = audit::for_change(|| Change::secret(write.secret, &write.changes.added));
+        let result = in_transaction!(self, Access::Write, |tx| {
+            save_in(&tx, &write).await?;
+            insert_pending(&tx, &pending).await?;
+        });
+        audit::settle(pending, &result);
+        result
     }
 
     async fn promote(
@@ -1228,10 +1464,15 @@ impl Store for PostgresStore {
         promoted: &Secret,
         values: &[NewValue<'_>],
     ) -> Result<SecretId, StoreError> {
-        in_transaction!(self, Access::Write, |tx| {
+        let pending = audit::for_change(|| Change::secret(promoted, &[]));
+        let result = in_transaction!(self, Access::Write, |tx| {
             save_in(&tx, &write).await?;
-            create_in(&tx, promoted, values).await?
-        })
+            let id = create_in(&tx, promoted, values).await?;
+            insert_pending(&tx, &pending).await?;
+            id
+        });
+        audit::settle(pending, &result);
+        result
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Vec<(ListPosition, Secret)>, StoreError> {
@@ -1256,9 +1497,13 @@ impl Store for PostgresStore {
     }
 
     async fn delete(&self, secret: SecretId, revision: i64) -> Result<(), StoreError> {
-        in_transaction!(self, Access::Write, |tx| {
-            delete_in(&tx, secret, revision).await?
-        })
+        let pending = audit::for_change(Change::deleted_secret);
+        let result = in_transaction!(self, Access::Write, |tx| {
+            delete_in(&tx, secret, revision).await?;
+            insert_pending(&tx, &pending).await?;
+        });
+        audit::settle(pending, &result);
+        result
     }
 
     async fn record_access(
@@ -1342,12 +1587,16 @@ impl Store for PostgresStore {
         alias: Option<&KmsAlias>,
     ) -> Result<(), StoreError> {
         // An error (the alias exists) ends the transaction without a commit: no key is kept.
-        in_transaction!(self, Access::Write, |tx| {
+        let pending = audit::for_change(|| Change::key(key));
+        let result = in_transaction!(self, Access::Write, |tx| {
             insert_kms_key(&tx, key).await?;
             if let Some(alias) = alias {
                 insert_kms_alias(&tx, alias).await?;
             }
-        })
+            insert_pending(&tx, &pending).await?;
+        });
+        audit::settle(pending, &result);
+        result
     }
 
     async fn load_kms_key(&self, id: uuid::Uuid) -> Result<Option<KmsKeyRecord>, StoreError> {
@@ -1367,7 +1616,8 @@ impl Store for PostgresStore {
         let id = key.id.to_string();
         let due_at = key.due_at().map(Timestamp::as_millis);
         let body = encode_json(key)?;
-        in_transaction!(self, Access::Write, |tx| {
+        let pending = audit::for_change(|| Change::key(key));
+        let result = in_transaction!(self, Access::Write, |tx| {
             let statement = tx
                 .prepare_cached(
                     "UPDATE kms_keys SET revision = revision + 1, due_at = $3, body = $4
@@ -1381,12 +1631,16 @@ impl Store for PostgresStore {
             {
                 return Err(StoreError::Conflict.into());
             }
-        })
+            insert_pending(&tx, &pending).await?;
+        });
+        audit::settle(pending, &result);
+        result
     }
 
     async fn delete_kms_key(&self, id: uuid::Uuid, revision: i64) -> Result<(), StoreError> {
+        let pending = audit::for_change(|| Change::deleted_key(id));
         let id = id.to_string();
-        in_transaction!(self, Access::Write, |tx| {
+        let result = in_transaction!(self, Access::Write, |tx| {
             let statement = tx
                 .prepare_cached("DELETE FROM kms_keys WHERE id = $1 AND revision = $2")
                 .await?;
@@ -1398,7 +1652,10 @@ impl Store for PostgresStore {
                 .prepare_cached("DELETE FROM kms_aliases WHERE key_id = $1")
                 .await?;
             tx.execute(&statement, &[&id]).await?;
-        })
+            insert_pending(&tx, &pending).await?;
+        });
+        audit::settle(pending, &result);
+        result
     }
 
     async fn list_kms_keys(
@@ -1478,7 +1735,8 @@ impl Store for PostgresStore {
 
     async fn put_kms_alias(&self, alias: &KmsAlias, create: bool) -> Result<(), StoreError> {
         let key_id = alias.key_id.to_string();
-        in_transaction!(self, Access::Write, |tx| {
+        let pending = audit::for_change(|| Change::alias(alias));
+        let result = in_transaction!(self, Access::Write, |tx| {
             // A key deleted after this check, before the commit, fails the foreign key or the
             // serialization of the transaction: a conflict either way.
             let statement = tx
@@ -1512,20 +1770,33 @@ impl Store for PostgresStore {
                     return Err(StoreError::AliasConflict.into());
                 }
             }
-        })
+            insert_pending(&tx, &pending).await?;
+        });
+        audit::settle(pending, &result);
+        result
     }
 
     async fn delete_kms_alias(&self, scope: &Scope, name: &str) -> Result<bool, StoreError> {
-        in_transaction!(self, Access::Write, |tx| {
+        let pending = audit::for_change(|| Change::deleted_alias(name));
+        let result = in_transaction!(self, Access::Write, |tx| {
             let statement = tx
                 .prepare_cached(
                     "DELETE FROM kms_aliases WHERE account_id = $1 AND region = $2 AND name = $3",
                 )
                 .await?;
-            tx.execute(&statement, &[&scope.account_id, &scope.region, &name])
+            let deleted = tx
+                .execute(&statement, &[&scope.account_id, &scope.region, &name])
                 .await?
-                > 0
-        })
+                > 0;
+            if deleted {
+                insert_pending(&tx, &pending).await?;
+            }
+            deleted
+        });
+        if matches!(result, Ok(true)) {
+            audit::settle(pending, &result);
+        }
+        result
     }
 
     async fn list_kms_aliases(

@@ -22,6 +22,7 @@ use super::{
     ListPosition, ListQuery, NewValue, PositionKey, SecretWrite, SortKey, Store, StoreError,
     StoredValue,
 };
+use crate::audit::{self, AuditEvent, AuditQuery, Change, StoredAuditEvent};
 use crate::clock::Timestamp;
 use crate::crypto::ValueKind;
 use crate::service::identity::model::{AccessKeyRecord, RootBootstrap, UserPolicy, UserRecord};
@@ -140,6 +141,29 @@ const MIGRATIONS: &[&str] = &[
         access_key_id TEXT NOT NULL,
         created_at INTEGER NOT NULL
     ) STRICT;",
+    // 6: the audit trail: one row per API call, the CloudTrail event as JSON in `event` with
+    // the columns that are queried. Append-only: updates and deletes are refused.
+    "CREATE TABLE audit_events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id TEXT NOT NULL UNIQUE,
+        event_time INTEGER NOT NULL,
+        event_source TEXT NOT NULL,
+        event_name TEXT NOT NULL,
+        region TEXT,
+        user_arn TEXT,
+        user_name TEXT,
+        access_key_id TEXT,
+        resource_arn TEXT,
+        resource_name TEXT,
+        error_code TEXT,
+        read_only INTEGER NOT NULL,
+        event TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX audit_events_by_time ON audit_events (event_time);
+    CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+    BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+    CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+    BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;",
 ];
 
 /// Most writes committed together in one transaction.
@@ -215,6 +239,44 @@ impl SqliteStore {
         answer
             .await
             .map_err(|_| StoreError::Backend("the writer thread dropped a write".into()))?
+    }
+
+    /// [`SqliteStore::write`] for a write that may be a call's change: the call's event, if
+    /// no write carried it yet, is inserted in the same savepoint (see [`audit::for_change`]).
+    async fn audited_write<R: Send + 'static>(
+        &self,
+        change: impl FnOnce() -> Change,
+        work: impl FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        let pending = audit::for_change(change);
+        self.write_with_event(pending, |_| true, work).await
+    }
+
+    /// Runs `work` and, if it `changed` something, inserts `pending`'s event in the same
+    /// savepoint.
+    async fn write_with_event<R: Send + 'static>(
+        &self,
+        pending: Option<audit::PendingWrite>,
+        changed: fn(&R) -> bool,
+        work: impl FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        let event = pending.as_ref().map(|pending| pending.event.clone());
+        let result = self
+            .write(move |connection| {
+                let value = work(connection)?;
+                if let Some(event) = &event
+                    && changed(&value)
+                {
+                    insert_audit(connection, event)?;
+                }
+                Ok(value)
+            })
+            .await;
+        match &result {
+            Ok(value) if changed(value) => audit::settle(pending, &result),
+            _ => {}
+        }
+        result
     }
 
     /// Runs `work` in a read transaction on a reader connection (or on the writer thread for an
@@ -1279,18 +1341,133 @@ fn insert_access_key(connection: &Connection, key: &AccessKeyRecord) -> Result<(
     Ok(())
 }
 
+/// Inserts one audit event (in the caller's transaction).
+fn insert_audit(connection: &Connection, event: &AuditEvent) -> Result<(), StoreError> {
+    connection
+        .prepare_cached(
+            "INSERT INTO audit_events (event_id, event_time, event_source, event_name, region,
+                 user_arn, user_name, access_key_id, resource_arn, resource_name, error_code,
+                 read_only, event)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )
+        .map_err(backend)?
+        .execute(params![
+            event.event_id,
+            event.time.as_millis(),
+            event.source,
+            event.name,
+            event.region,
+            event.user_arn,
+            event.user_name,
+            event.access_key_id,
+            event.resource_arn,
+            event.resource_name,
+            event.error_code,
+            event.read_only,
+            event.json,
+        ])
+        .map_err(backend)?;
+    Ok(())
+}
+
+fn query_audit_in(
+    connection: &Connection,
+    query: &AuditQuery,
+) -> Result<Vec<StoredAuditEvent>, StoreError> {
+    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT seq, event_id, event_time, event_source, event_name, region, user_arn,
+                    user_name, access_key_id, resource_arn, resource_name, error_code,
+                    read_only, event
+             FROM audit_events
+             WHERE (?1 IS NULL OR event_time >= ?1)
+               AND (?2 IS NULL OR event_time < ?2)
+               AND (?3 IS NULL OR event_name = ?3)
+               AND (?4 IS NULL OR user_arn = ?4 OR user_name = ?4 OR access_key_id = ?4)
+               AND (?5 IS NULL OR resource_arn = ?5 OR resource_name = ?5)
+               AND (?6 IS NULL OR error_code = ?6)
+               AND (?7 IS NULL OR seq > ?7)
+             ORDER BY seq
+             LIMIT ?8",
+        )
+        .map_err(backend)?;
+    let rows = statement
+        .query_map(
+            params![
+                query.since.map(Timestamp::as_millis),
+                query.until.map(Timestamp::as_millis),
+                query.event_name,
+                query.user,
+                query.resource,
+                query.error_code,
+                query.after,
+                limit,
+            ],
+            |row| {
+                Ok(StoredAuditEvent {
+                    sequence: row.get(0)?,
+                    event: AuditEvent {
+                        event_id: row.get(1)?,
+                        time: Timestamp::from_millis(row.get(2)?),
+                        source: row.get(3)?,
+                        name: row.get(4)?,
+                        region: row.get(5)?,
+                        user_arn: row.get(6)?,
+                        user_name: row.get(7)?,
+                        access_key_id: row.get(8)?,
+                        resource_arn: row.get(9)?,
+                        resource_name: row.get(10)?,
+                        error_code: row.get(11)?,
+                        read_only: row.get(12)?,
+                        json: row.get(13)?,
+                    },
+                })
+            },
+        )
+        .map_err(backend)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+}
+
 #[async_trait]
 impl Store for SqliteStore {
+    fn append_audit(&self, event: AuditEvent) {
+        let job: Job = Box::new(move |connection| {
+            let result = insert_audit(connection, &event);
+            if let Err(error) = &result {
+                tracing::error!(%error, event_id = %event.event_id, "could not append an audit event");
+            }
+            (result.is_ok(), Box::new(|_| {}) as Completion)
+        });
+        if self.writer.send(job).is_err() {
+            tracing::error!("the writer thread has stopped: an audit event is lost");
+        }
+    }
+
+    async fn flush_audit(&self) -> Result<(), StoreError> {
+        // The writer runs jobs in order: once this empty one has committed, so have the
+        // events appended before it.
+        self.write(|_| Ok(())).await
+    }
+
+    async fn query_audit(&self, query: &AuditQuery) -> Result<Vec<StoredAuditEvent>, StoreError> {
+        let query = query.clone();
+        self.read(move |connection| query_audit_in(connection, &query))
+            .await
+    }
+
     async fn create(
         &self,
         secret: &Secret,
         new_values: &[NewValue<'_>],
         overwritten: &[(SecretId, i64)],
     ) -> Result<SecretId, StoreError> {
+        let added: Vec<String> = secret.versions.iter().map(|v| v.id.clone()).collect();
+        let change = || Change::secret(secret, &added);
         let secret = secret.clone();
         let values = own_values(new_values);
         let overwritten = overwritten.to_vec();
-        self.write(move |connection| {
+        self.audited_write(change, move |connection| {
             delete_overwritten(connection, &overwritten)?;
             create_in(connection, &secret, &values)
         })
@@ -1303,20 +1480,30 @@ impl Store for SqliteStore {
             scope.region.clone(),
             name.to_owned(),
         );
-        self.read(move |connection| {
-            load_secret(
-                connection,
-                "account_id = ?1 AND region = ?2 AND name = ?3",
-                &[&account, &region, &name],
-            )
-        })
-        .await
+        let found = self
+            .read(move |connection| {
+                load_secret(
+                    connection,
+                    "account_id = ?1 AND region = ?2 AND name = ?3",
+                    &[&account, &region, &name],
+                )
+            })
+            .await;
+        if let Ok(Some(secret)) = &found {
+            audit::note_secret(secret);
+        }
+        found
     }
 
     async fn load_by_arn(&self, arn: &str) -> Result<Option<Secret>, StoreError> {
         let arn = arn.to_owned();
-        self.read(move |connection| load_secret(connection, "arn = ?1", &[&arn]))
-            .await
+        let found = self
+            .read(move |connection| load_secret(connection, "arn = ?1", &[&arn]))
+            .await;
+        if let Ok(Some(secret)) = &found {
+            audit::note_secret(secret);
+        }
+        found
     }
 
     async fn load_value(
@@ -1359,7 +1546,8 @@ impl Store for SqliteStore {
         let values = own_values(write.new_values);
         let rewrapped = own_values(write.rewrapped);
         let overwritten = write.overwritten.to_vec();
-        self.write(move |connection| {
+        let change = || Change::secret(write.secret, &write.changes.added);
+        self.audited_write(change, move |connection| {
             save_in(
                 connection,
                 &secret,
@@ -1383,9 +1571,10 @@ impl Store for SqliteStore {
         let write_values = own_values(write.new_values);
         let rewrapped = own_values(write.rewrapped);
         let overwritten = write.overwritten.to_vec();
+        let change = || Change::secret(promoted, &[]);
         let promoted = promoted.clone();
         let promoted_values = own_values(values);
-        self.write(move |connection| {
+        self.audited_write(change, move |connection| {
             save_in(
                 connection,
                 &secret,
@@ -1423,7 +1612,7 @@ impl Store for SqliteStore {
     }
 
     async fn delete(&self, secret: SecretId, revision: i64) -> Result<(), StoreError> {
-        self.write(move |connection| {
+        self.audited_write(Change::deleted_secret, move |connection| {
             let deleted = connection
                 .prepare_cached("DELETE FROM secrets WHERE id = ?1 AND revision = ?2")
                 .map_err(backend)?
@@ -1525,10 +1714,11 @@ impl Store for SqliteStore {
         key: &KmsKeyRecord,
         alias: Option<&KmsAlias>,
     ) -> Result<(), StoreError> {
+        let change = || Change::key(key);
         let key = key.clone();
         let alias = alias.cloned();
         // An error (the alias exists) rolls back the job's savepoint: the key is not kept.
-        self.write(move |connection| {
+        self.audited_write(change, move |connection| {
             insert_kms_key(connection, &key)?;
             if let Some(alias) = &alias {
                 insert_kms_alias(connection, alias)?;
@@ -1553,8 +1743,9 @@ impl Store for SqliteStore {
     }
 
     async fn save_kms_key(&self, key: &KmsKeyRecord) -> Result<(), StoreError> {
+        let change = || Change::key(key);
         let key = key.clone();
-        self.write(move |connection| {
+        self.audited_write(change, move |connection| {
             let updated = connection
                 .prepare_cached(
                     "UPDATE kms_keys SET revision = revision + 1, due_at = ?3, body = ?4
@@ -1577,24 +1768,27 @@ impl Store for SqliteStore {
     }
 
     async fn delete_kms_key(&self, id: uuid::Uuid, revision: i64) -> Result<(), StoreError> {
-        self.write(move |connection| {
-            let id = id.to_string();
-            let deleted = connection
-                .prepare_cached("DELETE FROM kms_keys WHERE id = ?1 AND revision = ?2")
-                .map_err(backend)?
-                .execute(params![id, revision])
-                .map_err(backend)?;
-            if deleted == 0 {
-                return Err(StoreError::Conflict);
-            }
-            // The foreign key cascades too; this does not depend on it being enforced.
-            connection
-                .prepare_cached("DELETE FROM kms_aliases WHERE key_id = ?1")
-                .map_err(backend)?
-                .execute([id])
-                .map_err(backend)?;
-            Ok(())
-        })
+        self.audited_write(
+            || Change::deleted_key(id),
+            move |connection| {
+                let id = id.to_string();
+                let deleted = connection
+                    .prepare_cached("DELETE FROM kms_keys WHERE id = ?1 AND revision = ?2")
+                    .map_err(backend)?
+                    .execute(params![id, revision])
+                    .map_err(backend)?;
+                if deleted == 0 {
+                    return Err(StoreError::Conflict);
+                }
+                // The foreign key cascades too; this does not depend on it being enforced.
+                connection
+                    .prepare_cached("DELETE FROM kms_aliases WHERE key_id = ?1")
+                    .map_err(backend)?
+                    .execute([id])
+                    .map_err(backend)?;
+                Ok(())
+            },
+        )
         .await
     }
 
@@ -1677,8 +1871,9 @@ impl Store for SqliteStore {
     }
 
     async fn put_kms_alias(&self, alias: &KmsAlias, create: bool) -> Result<(), StoreError> {
+        let change = || Change::alias(alias);
         let alias = alias.clone();
-        self.write(move |connection| {
+        self.audited_write(change, move |connection| {
             let key_exists = connection
                 .prepare_cached("SELECT 1 FROM kms_keys WHERE id = ?1")
                 .map_err(backend)?
@@ -1713,21 +1908,26 @@ impl Store for SqliteStore {
     }
 
     async fn delete_kms_alias(&self, scope: &Scope, name: &str) -> Result<bool, StoreError> {
+        let pending = audit::for_change(|| Change::deleted_alias(name));
         let (account, region, name) = (
             scope.account_id.clone(),
             scope.region.clone(),
             name.to_owned(),
         );
-        self.write(move |connection| {
-            let deleted = connection
+        self.write_with_event(
+            pending,
+            |deleted| *deleted,
+            move |connection| {
+                let deleted = connection
                 .prepare_cached(
                     "DELETE FROM kms_aliases WHERE account_id = ?1 AND region = ?2 AND name = ?3",
                 )
                 .map_err(backend)?
                 .execute(params![account, region, name])
                 .map_err(backend)?;
-            Ok(deleted > 0)
-        })
+                Ok(deleted > 0)
+            },
+        )
         .await
     }
 

@@ -172,7 +172,11 @@ impl Keyring {
                 created_at: now,
                 updated_at: now,
             };
-            match self.store.create_kms_key(&record, Some(&alias)).await {
+            // Not the change of the call that needed the key: that call's event goes with its
+            // own write.
+            let created =
+                crate::audit::unattributed(self.store.create_kms_key(&record, Some(&alias))).await;
+            match created {
                 Ok(()) => {
                     tracing::info!(
                         account_id = %scope.account_id,
