@@ -634,3 +634,42 @@ async fn secrets_manager_needs_the_callers_kms_permissions_on_a_customer_key() {
         .expect("disable");
     assert_eq!(read(&encrypter, "cmk").await, Ok("v".to_owned()));
 }
+
+#[tokio::test]
+async fn a_denied_call_leaves_an_audit_event_naming_the_user_and_the_error() {
+    let server = server(vec![user("eve", &[])]).await;
+    let root = secrets(&server, ROOT_KEY);
+    let eve = secrets(&server, "AKIDEVE");
+    let arn = create(&root, "audited", "top-secret-audited-value").await;
+    assert!(read(&eve, "audited").await.is_err());
+    server.service.flush_audit().await.expect("flush the trail");
+    let events = server
+        .service
+        .audit_events(&coffer::audit::AuditQuery {
+            limit: 100,
+            ..coffer::audit::AuditQuery::default()
+        })
+        .await
+        .expect("query the trail");
+    let denied: Vec<serde_json::Value> = events
+        .iter()
+        .map(|event| serde_json::from_str(&event.event.json).expect("event JSON"))
+        .filter(|event: &serde_json::Value| event["errorCode"] == "AccessDeniedException")
+        .collect();
+    assert_eq!(denied.len(), 1, "{denied:?}");
+    let event = &denied[0];
+    assert_eq!(event["eventName"], "GetSecretValue");
+    assert_eq!(event["userIdentity"]["type"], "IAMUser");
+    assert_eq!(
+        event["userIdentity"]["arn"],
+        format!("arn:aws:iam::{ACCOUNT_ID}:user/eve")
+    );
+    assert_eq!(event["userIdentity"]["accessKeyId"], "AKIDEVE");
+    assert!(
+        event["errorMessage"]
+            .as_str()
+            .is_some_and(|message| message.contains(&arn)),
+        "{event}"
+    );
+    assert!(!event.to_string().contains("top-secret-audited-value"));
+}
