@@ -106,7 +106,12 @@ fn lower_camel(name: &str) -> String {
 /// are dropped), in CloudTrail's spelling, with hidden members' values replaced by [`HIDDEN`]
 /// at any depth. A body that is not a JSON object gives `null`.
 pub fn request_parameters(body: &[u8]) -> Value {
-    let Ok(Value::Object(input)) = serde_json::from_slice::<Value>(body) else {
+    // Hidden members are skipped by the parser, never copied into a `String`: a secret value
+    // must not sit unzeroized in memory for the sake of the audit trail.
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let Ok(Value::Object(input)) =
+        serde::de::DeserializeSeed::deserialize(Redacting, &mut deserializer)
+    else {
         return Value::Null;
     };
     let parameters: Map<String, Value> = input
@@ -580,3 +585,77 @@ pub fn settle<T, E>(pending: Option<PendingWrite>, result: &Result<T, E>) {
 
 #[cfg(test)]
 mod tests;
+
+/// Parses JSON into a [`Value`], skipping (without copying) the value of every member whose
+/// name is hidden, which becomes [`HIDDEN`].
+struct Redacting;
+
+impl<'de> serde::de::DeserializeSeed<'de> for Redacting {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(Redacting)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Redacting {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
+        Ok(Value::Bool(value))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
+        Ok(Value::from(value))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
+        Ok(Value::from(value))
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Value, E> {
+        Ok(Value::from(value))
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Value, E> {
+        Ok(Value::String(value.to_owned()))
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Value, E> {
+        Ok(Value::String(value))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(Redacting)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(name) = map.next_key::<String>()? {
+            if is_hidden(&name) {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                out.insert(name, Value::String(HIDDEN.to_owned()));
+            } else {
+                let value = map.next_value_seed(Redacting)?;
+                out.insert(name, value);
+            }
+        }
+        Ok(Value::Object(out))
+    }
+}

@@ -143,9 +143,11 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;",
     // 6: the audit trail: one row per API call, the CloudTrail event as JSON in `event` with
     // the columns that are queried. Append-only: updates and deletes are refused.
+    // `seq` is the rowid: rows are never deleted, so it only grows (no AUTOINCREMENT
+    // bookkeeping); event ids are random UUIDs (no unique index to maintain per insert).
     "CREATE TABLE audit_events (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        event_id TEXT NOT NULL UNIQUE,
+        seq INTEGER PRIMARY KEY,
+        event_id TEXT NOT NULL,
         event_time INTEGER NOT NULL,
         event_source TEXT NOT NULL,
         event_name TEXT NOT NULL,
@@ -179,6 +181,10 @@ type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
 pub struct SqliteStore {
     writer: mpsc::UnboundedSender<Job>,
     readers: Option<Arc<ReaderPool>>,
+    /// Audit events of calls that changed nothing, waiting for the writer: one writer job
+    /// inserts every event waiting when it runs, so a burst of reads costs one job, not one
+    /// per read.
+    pending_audit: Arc<Mutex<Vec<AuditEvent>>>,
 }
 
 struct ReaderPool {
@@ -199,6 +205,7 @@ impl SqliteStore {
             readers.push(reader);
         }
         Ok(SqliteStore {
+            pending_audit: Arc::new(Mutex::new(Vec::new())),
             writer: spawn_writer(writer),
             readers: Some(Arc::new(ReaderPool {
                 connections: Mutex::new(readers),
@@ -213,6 +220,7 @@ impl SqliteStore {
         configure(&connection, false)?;
         migrate(&connection)?;
         Ok(SqliteStore {
+            pending_audit: Arc::new(Mutex::new(Vec::new())),
             writer: spawn_writer(connection),
             readers: None,
         })
@@ -344,6 +352,36 @@ fn read_transaction<R>(
         return Err(backend(error));
     }
     result
+}
+
+/// How long an audit event of a call that changed nothing waits for others to share its
+/// commit. A crash loses at most this much of such events (never a change's event).
+const AUDIT_BATCH_DELAY: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Inserts every queued audit event (taking them from the queue).
+fn insert_pending_audit(
+    connection: &Connection,
+    pending: &Mutex<Vec<AuditEvent>>,
+) -> Result<(), StoreError> {
+    let events = pending
+        .lock()
+        .map(|mut pending| std::mem::take(&mut *pending))
+        .unwrap_or_default();
+    for event in &events {
+        if let Err(error) = insert_audit(connection, event) {
+            tracing::error!(%error, events = events.len(), "could not append audit events");
+            return Err(error);
+        }
+    }
+    Ok(())
+}
+
+/// A writer job that inserts the queued audit events; nobody waits for its answer.
+fn drain_audit_job(pending: Arc<Mutex<Vec<AuditEvent>>>) -> Job {
+    Box::new(move |connection| {
+        let result = insert_pending_audit(connection, &pending);
+        (result.is_ok(), Box::new(|_| {}) as Completion)
+    })
 }
 
 fn configure(connection: &Connection, on_disk: bool) -> Result<(), StoreError> {
@@ -1432,22 +1470,46 @@ fn query_audit_in(
 #[async_trait]
 impl Store for SqliteStore {
     fn append_audit(&self, event: AuditEvent) {
-        let job: Job = Box::new(move |connection| {
-            let result = insert_audit(connection, &event);
-            if let Err(error) = &result {
-                tracing::error!(%error, event_id = %event.event_id, "could not append an audit event");
+        // Only the event that finds the queue empty schedules its insertion, a moment later
+        // (so that a burst of reads shares one job and one commit); the job takes whatever
+        // is queued when it runs, under the same lock, so no event is left behind.
+        let first = match self.pending_audit.lock() {
+            Ok(mut pending) => {
+                pending.push(event);
+                pending.len() == 1
             }
-            (result.is_ok(), Box::new(|_| {}) as Completion)
-        });
-        if self.writer.send(job).is_err() {
-            tracing::error!("the writer thread has stopped: an audit event is lost");
+            Err(_) => {
+                tracing::error!("the audit queue is poisoned: an audit event is lost");
+                return;
+            }
+        };
+        if !first {
+            return;
+        }
+        let job = drain_audit_job(Arc::clone(&self.pending_audit));
+        let writer = self.writer.clone();
+        let send = move || {
+            if writer.send(job).is_err() {
+                tracing::error!("the writer thread has stopped: audit events are lost");
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    tokio::time::sleep(AUDIT_BATCH_DELAY).await;
+                    send();
+                });
+            }
+            Err(_) => send(),
         }
     }
 
     async fn flush_audit(&self) -> Result<(), StoreError> {
-        // The writer runs jobs in order: once this empty one has committed, so have the
-        // events appended before it.
-        self.write(|_| Ok(())).await
+        // Inserts whatever is queued now, and waits for its commit (the writer runs jobs in
+        // order, so events already handed to it are committed by then too).
+        let pending = Arc::clone(&self.pending_audit);
+        self.write(move |connection| insert_pending_audit(connection, &pending))
+            .await
     }
 
     async fn query_audit(&self, query: &AuditQuery) -> Result<Vec<StoredAuditEvent>, StoreError> {
