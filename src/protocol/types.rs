@@ -559,8 +559,10 @@ mod secret_string {
     }
 }
 
-/// `SecretBinary` is a blob, which AWS JSON 1.1 carries as standard base64.
-mod secret_binary {
+/// `SecretBinary` is a blob, which AWS JSON 1.1 carries as standard base64. The helpers here
+/// serve every secret blob (KMS plaintexts too): decoded into, and encoded from, zeroizing
+/// buffers.
+pub(crate) mod secret_binary {
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
     use serde::de::Error;
@@ -572,12 +574,21 @@ mod secret_binary {
     pub fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<SecretBytes>, D::Error> {
+        deserialize_named(deserializer, "SecretBinary")
+    }
+
+    /// An optional base64 member holding a secret; `what` names it in the error, which never
+    /// repeats the value.
+    pub(crate) fn deserialize_named<'de, D: Deserializer<'de>>(
+        deserializer: D,
+        what: &'static str,
+    ) -> Result<Option<SecretBytes>, D::Error> {
         let Some(encoded) = Option::<String>::deserialize(deserializer)?.map(Zeroizing::new) else {
             return Ok(None);
         };
         let bytes = STANDARD
             .decode(encoded.as_bytes())
-            .map_err(|_| D::Error::custom("SecretBinary is not valid base64"))?;
+            .map_err(|_| D::Error::custom(format!("{what} is not valid base64")))?;
         Ok(Some(SecretBytes::new(bytes)))
     }
 
@@ -586,11 +597,17 @@ mod secret_binary {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match value {
-            Some(value) => {
-                let encoded = Zeroizing::new(STANDARD.encode(value.expose()));
-                serializer.serialize_str(&encoded)
-            }
+            Some(value) => serialize_one(value, serializer),
             None => serializer.serialize_none(),
         }
+    }
+
+    /// Writes a secret as base64 from a buffer that is wiped afterwards.
+    pub(crate) fn serialize_one<S: Serializer>(
+        value: &SecretBytes,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let encoded = Zeroizing::new(STANDARD.encode(value.expose()));
+        serializer.serialize_str(&encoded)
     }
 }

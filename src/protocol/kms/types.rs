@@ -353,30 +353,21 @@ mod optional_blob {
     }
 }
 
-/// A plaintext blob: decoded into, and encoded from, zeroizing buffers.
+/// A plaintext blob: decoded into, and encoded from, zeroizing buffers (the same helpers as
+/// `SecretBinary`).
 mod secret_blob {
-    use base64::Engine;
-    use base64::engine::general_purpose::STANDARD;
-    use serde::de::Error;
-    use serde::{Deserialize, Deserializer, Serializer};
-    use zeroize::Zeroizing;
+    use serde::{Deserializer, Serializer};
 
     use crate::crypto::SecretBytes;
+    use crate::protocol::types::secret_binary;
 
     pub fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<SecretBytes>, D::Error> {
-        let Some(encoded) = Option::<String>::deserialize(deserializer)?.map(Zeroizing::new) else {
-            return Ok(None);
-        };
-        let bytes = STANDARD
-            .decode(encoded.as_bytes())
-            .map_err(|_| D::Error::custom("the plaintext is not valid base64"))?;
-        Ok(Some(SecretBytes::new(bytes)))
+        secret_binary::deserialize_named(deserializer, "the plaintext")
     }
 
     pub fn serialize<S: Serializer>(value: &SecretBytes, serializer: S) -> Result<S::Ok, S::Error> {
-        let encoded = Zeroizing::new(STANDARD.encode(value.expose()));
-        serializer.serialize_str(&encoded)
+        secret_binary::serialize_one(value, serializer)
     }
 }
