@@ -1116,32 +1116,28 @@ class Boto3ListingTest(CofferTestCase):
         )
 
 
+def run_aws(service, *arguments):
+    """Runs the unmodified aws CLI against Coffer for `service` (JSON output); never raises on
+    a failing command, so callers can check its exit code and stderr."""
+    command = ["aws", "--endpoint-url", endpoint(), "--region", REGION, "--output", "json", service, *arguments]
+    return subprocess.run(
+        command,
+        env=dict(os.environ),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT_SECONDS,
+        check=False,
+    )
+
+
 class AwsCliTest(unittest.TestCase):
     """The same API through the unmodified aws CLI, run as a subprocess."""
 
     maxDiff = None
 
     def run_cli(self, *arguments):
-        command = [
-            "aws",
-            "--endpoint-url",
-            endpoint(),
-            "--region",
-            REGION,
-            "--output",
-            "json",
-            "secretsmanager",
-            *arguments,
-        ]
-        return subprocess.run(
-            command,
-            env=dict(os.environ),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=CLI_TIMEOUT_SECONDS,
-            check=False,
-        )
+        return run_aws("secretsmanager", *arguments)
 
     def cli(self, *arguments):
         """Runs the CLI, asserts success and returns the parsed JSON output ({} if none)."""
@@ -1683,16 +1679,7 @@ class KmsCliTest(unittest.TestCase):
     maxDiff = None
 
     def run_kms(self, *arguments):
-        command = ["aws", "--endpoint-url", endpoint(), "--region", REGION, "--output", "json", "kms", *arguments]
-        return subprocess.run(
-            command,
-            env=dict(os.environ),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=CLI_TIMEOUT_SECONDS,
-            check=False,
-        )
+        return run_aws("kms", *arguments)
 
     def kms(self, *arguments):
         result = self.run_kms(*arguments)
@@ -1745,16 +1732,7 @@ class KmsCliTest(unittest.TestCase):
         self.kms_error("NotFoundException", "describe-key", "--key-id", "fake-key-id")
 
     def run_sm(self, *arguments):
-        command = ["aws", "--endpoint-url", endpoint(), "--region", REGION, "--output", "json", "secretsmanager", *arguments]
-        return subprocess.run(
-            command,
-            env=dict(os.environ),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=CLI_TIMEOUT_SECONDS,
-            check=False,
-        )
+        return run_aws("secretsmanager", *arguments)
 
     def sm(self, *arguments):
         result = self.run_sm(*arguments)
