@@ -11,7 +11,6 @@
 use std::sync::Arc;
 
 use super::Service;
-use super::kms::keyring::parse_key_name;
 use super::kms::model::{KeyState, KmsKeyRecord};
 use super::model::{AWSCURRENT, AWSPENDING, AWSPREVIOUS, Scope, Secret};
 use crate::auth::Principal;
@@ -80,15 +79,12 @@ impl Service {
     ) -> Result<EncryptionKey, ApiError> {
         let record = match kms_key_id {
             None => self.keyring.managed_key(scope).await?,
-            Some(key_id) => {
-                if parse_key_name(scope, key_id).is_none() {
-                    return Err(kms_access_denied());
-                }
-                self.keyring
-                    .find(scope, key_id)
-                    .await?
-                    .ok_or_else(kms_access_denied)?
-            }
+            // `find` names no key for a malformed id, too.
+            Some(key_id) => self
+                .keyring
+                .find(scope, key_id)
+                .await?
+                .ok_or_else(kms_access_denied)?,
         };
         if record.state != KeyState::Enabled {
             return Err(encryption_failure());

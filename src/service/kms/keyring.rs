@@ -5,9 +5,9 @@
 //! loading a key record costs a database read. GetSecretValue needs both on every call, so
 //! both are cached here, per node:
 //!
-//! - unwrapped material ([`KmsKey`], wiped on drop) by key id, material version and the
-//!   wrapped bytes themselves, so a cached entry can only ever be the unwrap of exactly
-//!   those bytes; at most [`MATERIAL_CACHE_LIMIT`] entries (the cache is emptied when full);
+//! - unwrapped material ([`KmsKey`], wiped on drop) by key id and material version, with the
+//!   wrapped bytes it came from: a hit needs them equal to the stored ones, so a cached entry
+//!   can only ever be the unwrap of exactly those bytes; at most [`MATERIAL_CACHE_LIMIT`] entries (the cache is emptied when full);
 //! - key records for reads ([`Keyring::record_for_read`]) for [`RECORD_TTL`]. Every change
 //!   of a key made through this node replaces its entry at once, so this node never acts on
 //!   a state older than its own last change. A change made through another node sharing a
@@ -44,13 +44,14 @@ pub const MATERIAL_CACHE_LIMIT: usize = 4096;
 /// How often the managed key's creation is retried after losing a race to another node.
 const MANAGED_KEY_ATTEMPTS: u32 = 5;
 
-type MaterialKey = (Uuid, u32, Vec<u8>);
+/// A cached unwrap: the wrapped bytes it came from, and the material.
+type CachedMaterial = (Vec<u8>, Arc<KmsKey>);
 
 pub struct Keyring {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     root: RootKey,
-    materials: Mutex<HashMap<MaterialKey, Arc<KmsKey>>>,
+    materials: Mutex<HashMap<(Uuid, u32), CachedMaterial>>,
     records: Mutex<HashMap<Uuid, (Timestamp, Arc<KmsKeyRecord>)>>,
 }
 
@@ -266,9 +267,10 @@ impl Keyring {
             what: "KMS key",
             reason: "the ciphertext names a material version the key does not have",
         })?;
-        let cache_key = (record.id, version, stored.wrapped.clone());
+        // A hit counts only for the very bytes stored now (no copy of them on the read path).
         if let Ok(cache) = self.materials.lock()
-            && let Some(key) = cache.get(&cache_key)
+            && let Some((wrapped, key)) = cache.get(&(record.id, version))
+            && *wrapped == stored.wrapped
         {
             return Ok(Arc::clone(key));
         }
@@ -284,7 +286,10 @@ impl Keyring {
             if cache.len() >= MATERIAL_CACHE_LIMIT {
                 cache.clear();
             }
-            cache.insert(cache_key, Arc::clone(&key));
+            cache.insert(
+                (record.id, version),
+                (stored.wrapped.clone(), Arc::clone(&key)),
+            );
         }
         Ok(key)
     }
