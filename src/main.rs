@@ -8,6 +8,8 @@ async fn main() -> std::process::ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a terminal: not in files and journals (and they cost time).
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match coffer::cli::run(coffer::cli::Cli::parse()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -210,31 +210,6 @@ impl Caller {
             user_name: Some(identity.user_name.clone()),
         }
     }
-
-    fn to_json(&self) -> Value {
-        let mut identity = Map::new();
-        identity.insert(
-            "type".into(),
-            Value::String(self.kind.unwrap_or("Unknown").into()),
-        );
-        let fields = [
-            ("principalId", &self.principal_id),
-            ("arn", &self.arn),
-            ("accountId", &self.account_id),
-            ("accessKeyId", &self.access_key_id),
-        ];
-        for (name, value) in fields {
-            if let Some(value) = value {
-                identity.insert(name.into(), Value::String(value.clone()));
-            }
-        }
-        if self.kind == Some("IAMUser")
-            && let Some(name) = &self.user_name
-        {
-            identity.insert("userName".into(), Value::String(name.clone()));
-        }
-        Value::Object(identity)
-    }
 }
 
 /// The resource a call concerned: a secret's or key's ARN and name, as far as known.
@@ -293,33 +268,38 @@ impl Draft {
     /// The event of this call with its outcome.
     pub fn finish(&self, outcome: Outcome<'_>, resource: Resource) -> AuditEvent {
         let read_only = is_read_only(&self.event_name);
-        let (response, error) = match outcome {
+        let (response, error) = match &outcome {
             Outcome::Success { response } => (response, None),
-            Outcome::Failure { code, message } => (Value::Null, Some((code, message))),
+            Outcome::Failure { code, message } => (&Value::Null, Some((*code, *message))),
         };
-        let mut event = json!({
-            "eventVersion": EVENT_VERSION,
-            "userIdentity": self.caller.to_json(),
-            "eventTime": iso_time(self.time),
-            "eventSource": self.source,
-            "eventName": self.event_name,
-            "awsRegion": self.region,
-            "sourceIPAddress": self.source_ip,
-            "userAgent": self.user_agent,
-            "requestParameters": self.request_parameters,
-            "responseElements": response,
-            "requestID": self.request_id,
-            "eventID": self.event_id,
-            "readOnly": read_only,
-            "eventType": "AwsApiCall",
-            "managementEvent": true,
-            "recipientAccountId": self.recipient_account_id,
-            "eventCategory": "Management",
-        });
-        if let (Some((code, message)), Value::Object(fields)) = (error, &mut event) {
-            fields.insert("errorCode".into(), Value::String(code.to_owned()));
-            fields.insert("errorMessage".into(), Value::String(message.to_owned()));
-        }
+        // Serialized straight from borrowed fields: this runs for every call, reads included.
+        let event = EventJson {
+            event_version: EVENT_VERSION,
+            user_identity: IdentityJson::of(&self.caller),
+            event_time: iso_time(self.time),
+            event_source: self.source,
+            event_name: &self.event_name,
+            aws_region: self.region.as_deref(),
+            source_ip_address: self.source_ip.as_deref(),
+            user_agent: self.user_agent.as_deref(),
+            request_parameters: &self.request_parameters,
+            response_elements: response,
+            error_code: error.map(|(code, _)| code),
+            error_message: error.map(|(_, message)| message),
+            request_id: &self.request_id,
+            event_id: &self.event_id,
+            read_only,
+            event_type: "AwsApiCall",
+            management_event: true,
+            recipient_account_id: &self.recipient_account_id,
+            event_category: "Management",
+        };
+        let json = match serde_json::to_string(&event) {
+            Ok(json) => json,
+            // Serializing borrowed strings and JSON values cannot fail; were it to, the event
+            // still says what happened.
+            Err(_) => format!(r#"{{"eventName":"{}"}}"#, self.event_name),
+        };
         AuditEvent {
             event_id: self.event_id.clone(),
             time: self.time,
@@ -333,7 +313,71 @@ impl Draft {
             resource_name: resource.name,
             error_code: error.map(|(code, _)| code.to_owned()),
             read_only,
-            json: event.to_string(),
+            json,
+        }
+    }
+}
+
+/// The CloudTrail event, in CloudTrail's member order.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventJson<'a> {
+    event_version: &'static str,
+    user_identity: IdentityJson<'a>,
+    event_time: String,
+    event_source: &'a str,
+    event_name: &'a str,
+    aws_region: Option<&'a str>,
+    #[serde(rename = "sourceIPAddress")]
+    source_ip_address: Option<&'a str>,
+    user_agent: Option<&'a str>,
+    request_parameters: &'a Value,
+    response_elements: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_message: Option<&'a str>,
+    #[serde(rename = "requestID")]
+    request_id: &'a str,
+    #[serde(rename = "eventID")]
+    event_id: &'a str,
+    read_only: bool,
+    event_type: &'static str,
+    management_event: bool,
+    recipient_account_id: &'a str,
+    event_category: &'static str,
+}
+
+/// `userIdentity`: absent members are left out; `userName` only for an IAM user.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct IdentityJson<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    principal_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    arn: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    access_key_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_name: Option<&'a str>,
+}
+
+impl<'a> IdentityJson<'a> {
+    fn of(caller: &'a Caller) -> IdentityJson<'a> {
+        IdentityJson {
+            kind: caller.kind.unwrap_or("Unknown"),
+            principal_id: caller.principal_id.as_deref(),
+            arn: caller.arn.as_deref(),
+            account_id: caller.account_id.as_deref(),
+            access_key_id: caller.access_key_id.as_deref(),
+            user_name: caller
+                .user_name
+                .as_deref()
+                .filter(|_| caller.kind == Some("IAMUser")),
         }
     }
 }
@@ -453,7 +497,7 @@ impl Recorder {
         {
             return None;
         }
-        let draft = self.draft.lock().ok()?.clone();
+        let draft = self.draft.lock().ok()?;
         let resource = self.resource(&draft);
         Some(draft.finish(outcome, resource))
     }
@@ -567,10 +611,12 @@ pub fn for_change(change: impl FnOnce() -> Change) -> Option<PendingWrite> {
     if recorder.state.lock().ok()?.recorded {
         return None;
     }
-    let draft = recorder.draft.lock().ok()?.clone();
-    let Change { resource, response } = change();
-    let resource = resource.unwrap_or_else(|| recorder.resource(&draft));
-    let event = draft.finish(Outcome::Success { response }, resource);
+    let event = {
+        let draft = recorder.draft.lock().ok()?;
+        let Change { resource, response } = change();
+        let resource = resource.unwrap_or_else(|| recorder.resource(&draft));
+        draft.finish(Outcome::Success { response }, resource)
+    };
     Some(PendingWrite { recorder, event })
 }
 
