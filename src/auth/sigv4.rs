@@ -38,7 +38,7 @@ pub struct Authorization {
 }
 
 /// `<yyyymmdd>/<region>/<service>/aws4_request`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CredentialScope {
     pub date: String,
     pub region: String,

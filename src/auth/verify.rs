@@ -16,6 +16,7 @@
 //! `UnrecognizedClientException` (unknown key, wrong or unexpected session token),
 //! `ExpiredTokenException`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -89,6 +90,46 @@ pub struct Authenticator {
     mode: AuthMode,
     clock: Arc<dyn Clock>,
     account_id: String,
+    signing_keys: Arc<SigningKeys>,
+}
+
+/// Signing keys already derived, per access key, day, region and service: deriving one is
+/// four HMACs, and a client signs every request of a day with the same one. An entry is used
+/// only with the secret it was derived from (a key whose secret changed derives anew). At
+/// most [`SigningKeys::CAPACITY`] entries; when full, the cache starts over. Keys are zeroized
+/// when dropped.
+#[derive(Default)]
+struct SigningKeys {
+    entries: std::sync::Mutex<
+        HashMap<(String, sigv4::CredentialScope), (SecretString, sigv4::SigningKey)>,
+    >,
+}
+
+impl SigningKeys {
+    const CAPACITY: usize = 4096;
+
+    fn get(
+        &self,
+        access_key_id: &str,
+        secret: &SecretString,
+        scope: &sigv4::CredentialScope,
+    ) -> sigv4::SigningKey {
+        let key = (access_key_id.to_owned(), scope.clone());
+        if let Ok(entries) = self.entries.lock()
+            && let Some((derived_from, signing_key)) = entries.get(&key)
+            && derived_from == secret
+        {
+            return signing_key.clone();
+        }
+        let signing_key = sigv4::signing_key(secret, scope);
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= Self::CAPACITY {
+                entries.clear();
+            }
+            entries.insert(key, (secret.clone(), signing_key.clone()));
+        }
+        signing_key
+    }
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -107,6 +148,7 @@ impl Authenticator {
             mode: AuthMode::Dev,
             clock,
             account_id: account_id.into(),
+            signing_keys: Arc::default(),
         }
     }
 
@@ -120,6 +162,7 @@ impl Authenticator {
             mode: AuthMode::Verify(source),
             clock,
             account_id: account_id.into(),
+            signing_keys: Arc::default(),
         }
     }
 
@@ -217,7 +260,11 @@ impl Authenticator {
             &sigv4::payload_hash(request.body),
         );
         let string_to_sign = sigv4::string_to_sign(&amz_date, &parsed.scope, &canonical_request);
-        let key = sigv4::signing_key(&credential.secret_access_key, &parsed.scope);
+        let key = self.signing_keys.get(
+            &parsed.access_key_id,
+            &credential.secret_access_key,
+            &parsed.scope,
+        );
         let expected = sigv4::signature(&key, &string_to_sign);
         if canonical_headers
             .signed
@@ -665,6 +712,42 @@ mod tests {
             code_of(&sent.to(&authenticator).await).map(|(code, _)| code),
             Some(ErrorCode::InvalidSignatureException)
         );
+    }
+
+    /// A source whose one credential can be replaced (a key's secret changing under a
+    /// running server).
+    struct Replaceable(std::sync::Mutex<AccessKeyCredential>);
+
+    #[async_trait::async_trait]
+    impl CredentialSource for Replaceable {
+        async fn credential(
+            &self,
+            access_key_id: &str,
+        ) -> Result<Option<AccessKeyCredential>, crate::store::StoreError> {
+            let credential = self.0.lock().expect("the test's credential").clone();
+            Ok((credential.access_key_id == access_key_id).then_some(credential))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_cached_signing_key_serves_only_the_secret_it_was_derived_from() {
+        let clock = ManualClock::new(suite_time());
+        let source = Arc::new(Replaceable(std::sync::Mutex::new(credential(None, None))));
+        let authenticator = Authenticator::verifying(source.clone(), ACCOUNT, clock);
+        let old = Sent::signed(SUITE_SECRET, None, &[]);
+        // Twice: the second verification uses the key the first one derived.
+        assert_eq!(code_of(&old.to(&authenticator).await), None);
+        assert_eq!(code_of(&old.to(&authenticator).await), None);
+
+        const NEW_SECRET: &str = "a-different-secret-for-the-same-key-id";
+        source
+            .0
+            .lock()
+            .expect("the test's credential")
+            .secret_access_key = SecretString::new(NEW_SECRET.into());
+        assert_eq!(code_of(&old.to(&authenticator).await), mismatch());
+        let new = Sent::signed(NEW_SECRET, None, &[]);
+        assert_eq!(code_of(&new.to(&authenticator).await), None);
     }
 
     #[tokio::test]
