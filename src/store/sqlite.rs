@@ -299,13 +299,37 @@ impl SqliteStore {
         &self,
         work: impl FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {
+        self.read_on_reader(work, true).await
+    }
+
+    /// A read of one statement: SQLite's implicit transaction makes it consistent, so the
+    /// `BEGIN`/`COMMIT` around it would only cost time.
+    async fn read_one_statement<R: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        self.read_on_reader(work, false).await
+    }
+
+    async fn read_on_reader<R: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+        transaction: bool,
+    ) -> Result<R, StoreError> {
         let Some(pool) = &self.readers else {
             return self.write(work).await;
+        };
+        let run = move |connection: &Connection| {
+            if transaction {
+                read_transaction(connection, work)
+            } else {
+                work(connection)
+            }
         };
         if let Ok(_permit) = pool.permits.try_acquire()
             && let Some(connection) = pool.take()
         {
-            let result = read_transaction(&connection, work);
+            let result = run(&connection);
             pool.give_back(connection);
             return result;
         }
@@ -319,7 +343,7 @@ impl SqliteStore {
             let connection = pool
                 .take()
                 .ok_or_else(|| StoreError::Backend("no reader connection free".into()))?;
-            let result = read_transaction(&connection, work);
+            let result = run(&connection);
             pool.give_back(connection);
             result
         })
@@ -561,9 +585,16 @@ fn decode_kind(code: i64) -> Result<ValueKind, StoreError> {
     }
 }
 
-const SECRET_COLUMNS: &str = "id, revision, account_id, region, name, arn, description, kms_key_id, \
-     secret_type, tags, created_at, last_changed_at, last_accessed_day, deletion_requested_at, \
-     purge_at, primary_id, resource_policy, rotation, replicas";
+/// The columns [`secret_from_row`] reads, as a macro so that whole statements can be
+/// `concat!`ed at compile time (no formatting per read).
+macro_rules! secret_columns {
+    () => {
+        "id, revision, account_id, region, name, arn, description, kms_key_id, \
+         secret_type, tags, created_at, last_changed_at, last_accessed_day, deletion_requested_at, \
+         purge_at, primary_id, resource_policy, rotation, replicas"
+    };
+}
+const SECRET_COLUMNS: &str = secret_columns!();
 
 /// A row of `secrets` before its JSON columns are decoded and its versions loaded.
 struct SecretRow {
@@ -613,16 +644,15 @@ fn secret_from_row(row: &Row<'_>) -> rusqlite::Result<SecretRow> {
     })
 }
 
-/// Loads the secret matched by `filter` (a `WHERE` clause over `secrets`) with its versions.
+/// Loads the secret `sql` (a `SELECT` of [`SECRET_COLUMNS`]) finds, with its versions.
 /// A replica's record resolves to its primary, seen from the replica.
 fn load_secret(
     connection: &Connection,
-    filter: &str,
+    sql: &'static str,
     arguments: &[&dyn rusqlite::ToSql],
 ) -> Result<Option<Secret>, StoreError> {
-    let sql = format!("SELECT {SECRET_COLUMNS} FROM secrets WHERE {filter}");
     let found = connection
-        .prepare_cached(&sql)
+        .prepare_cached(sql)
         .map_err(backend)?
         .query_row(arguments, secret_from_row)
         .optional()
@@ -651,8 +681,10 @@ fn complete_secrets(
         let secret = match row.primary_id {
             Some(primary_id) => {
                 let primary = connection
-                    .prepare_cached(&format!(
-                        "SELECT {SECRET_COLUMNS} FROM secrets WHERE id = ?1 AND primary_id IS NULL"
+                    .prepare_cached(concat!(
+                        "SELECT ",
+                        secret_columns!(),
+                        " FROM secrets WHERE id = ?1 AND primary_id IS NULL"
                     ))
                     .map_err(backend)?
                     .query_row([primary_id], secret_from_row)
@@ -734,29 +766,28 @@ fn attach_versions(connection: &Connection, secrets: &mut [Secret]) -> Result<()
     // secret has), so that it stays in the statement cache instead of being prepared again
     // for every page size.
     // A single secret (every read and write of one secret) has its own, simpler statement.
-    let (sql, width) = if ids.len() == 1 {
+    static MANY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let placeholders = vec!["?"; VERSION_QUERY_IDS].join(", ");
+        format!(
+            "SELECT secret_id, version_id, ordinal, created_at, stages, last_accessed_day,
+                 kms_key_id
+             FROM versions WHERE secret_id IN ({placeholders}) ORDER BY secret_id, ordinal"
+        )
+    });
+    let (sql, width): (&str, usize) = if ids.len() == 1 {
         (
             "SELECT secret_id, version_id, ordinal, created_at, stages, last_accessed_day,
                  kms_key_id
-             FROM versions WHERE secret_id = ? ORDER BY ordinal"
-                .to_owned(),
+             FROM versions WHERE secret_id = ? ORDER BY ordinal",
             1,
         )
     } else {
-        let placeholders = vec!["?"; VERSION_QUERY_IDS].join(", ");
-        (
-            format!(
-                "SELECT secret_id, version_id, ordinal, created_at, stages, last_accessed_day,
-                     kms_key_id
-                 FROM versions WHERE secret_id IN ({placeholders}) ORDER BY secret_id, ordinal"
-            ),
-            VERSION_QUERY_IDS,
-        )
+        (MANY.as_str(), VERSION_QUERY_IDS)
     };
     for chunk in ids.chunks(width) {
         let mut bound = chunk.to_vec();
         bound.resize(width, 0);
-        let mut statement = connection.prepare_cached(&sql).map_err(backend)?;
+        let mut statement = connection.prepare_cached(sql).map_err(backend)?;
         let rows = statement
             .query_map(rusqlite::params_from_iter(bound.iter()), |row| {
                 Ok((
@@ -780,6 +811,11 @@ fn attach_versions(connection: &Connection, secrets: &mut [Secret]) -> Result<()
             version.stages = decode_json(&stages)?;
             by_secret.entry(secret_id).or_default().push(version);
         }
+    }
+    if let [secret] = secrets {
+        // One secret (every read and write of one): its versions move, no copy.
+        secret.versions = by_secret.remove(&secret.id).unwrap_or_default();
+        return Ok(());
     }
     for secret in secrets.iter_mut() {
         // A primary listed twice (as itself and through a replica) gets its versions twice.
@@ -1546,7 +1582,11 @@ impl Store for SqliteStore {
             .read(move |connection| {
                 load_secret(
                     connection,
-                    "account_id = ?1 AND region = ?2 AND name = ?3",
+                    concat!(
+                        "SELECT ",
+                        secret_columns!(),
+                        " FROM secrets WHERE account_id = ?1 AND region = ?2 AND name = ?3"
+                    ),
                     &[&account, &region, &name],
                 )
             })
@@ -1560,7 +1600,13 @@ impl Store for SqliteStore {
     async fn load_by_arn(&self, arn: &str) -> Result<Option<Secret>, StoreError> {
         let arn = arn.to_owned();
         let found = self
-            .read(move |connection| load_secret(connection, "arn = ?1", &[&arn]))
+            .read(move |connection| {
+                load_secret(
+                    connection,
+                    concat!("SELECT ", secret_columns!(), " FROM secrets WHERE arn = ?1"),
+                    &[&arn],
+                )
+            })
             .await;
         if let Ok(Some(secret)) = &found {
             audit::note_secret(secret);
@@ -1574,7 +1620,7 @@ impl Store for SqliteStore {
         version_id: &str,
     ) -> Result<Option<StoredValue>, StoreError> {
         let version_id = version_id.to_owned();
-        self.read(move |connection| {
+        self.read_one_statement(move |connection| {
             let row = connection
                 .prepare_cached(
                     "SELECT value_kind, value, sealed FROM versions
