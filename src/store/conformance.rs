@@ -32,7 +32,7 @@ fn scope(region: &str) -> Scope {
     }
 }
 
-fn secret(region: &str, name: &str) -> Secret {
+pub(crate) fn secret(region: &str, name: &str) -> Secret {
     Secret {
         id: 0,
         revision: 0,
@@ -62,7 +62,7 @@ fn value(text: &str) -> StoredValue {
     StoredValue::plain(&SecretValue::String(SecretString::new(text.into())))
 }
 
-fn with_version(mut secret: Secret, version_id: &str) -> Secret {
+pub(crate) fn with_version(mut secret: Secret, version_id: &str) -> Secret {
     let version = Version::new(version_id, T0, None);
     secret
         .add_version(version, &[AWSCURRENT.to_owned()], T0)
@@ -71,7 +71,7 @@ fn with_version(mut secret: Secret, version_id: &str) -> Secret {
 }
 
 /// Creates `secret` with one value per version, and loads it back.
-async fn create(store: &dyn Store, secret: &Secret) -> Secret {
+pub(crate) async fn create(store: &dyn Store, secret: &Secret) -> Secret {
     let values: Vec<(String, StoredValue)> = secret
         .versions
         .iter()

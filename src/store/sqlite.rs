@@ -8,6 +8,7 @@
 //! WAL lets them proceed while the writer commits. The in-memory database has a single
 //! connection, so there the writer thread serves reads too.
 
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -185,7 +186,24 @@ pub struct SqliteStore {
     /// inserts every event waiting when it runs, so a burst of reads costs one job, not one
     /// per read.
     pending_audit: Arc<Mutex<Vec<AuditEvent>>>,
+    /// Days of reads not yet written (see [`Store::record_access`] below): written by one
+    /// writer job a moment after the first, and shown by this store's loads meanwhile.
+    pending_access: Arc<Mutex<PendingAccess>>,
 }
+
+/// Read days waiting for the writer.
+#[derive(Default)]
+struct PendingAccess {
+    /// Per secret record: the day, and the day per version read.
+    records: HashMap<SecretId, (i64, HashMap<String, i64>)>,
+    /// Per primary: the days of its replicas' records in `records`, by region (a primary
+    /// shows its replicas' days).
+    replicas: HashMap<SecretId, HashMap<String, i64>>,
+}
+
+/// How long a read's day waits for others to share its commit. A crash loses at most this
+/// much of them: the next read of the day records it again.
+const ACCESS_BATCH_DELAY: std::time::Duration = std::time::Duration::from_millis(50);
 
 struct ReaderPool {
     connections: Mutex<Vec<Connection>>,
@@ -206,6 +224,7 @@ impl SqliteStore {
         }
         Ok(SqliteStore {
             pending_audit: Arc::new(Mutex::new(Vec::new())),
+            pending_access: Arc::default(),
             writer: spawn_writer(writer),
             readers: Some(Arc::new(ReaderPool {
                 connections: Mutex::new(readers),
@@ -221,6 +240,7 @@ impl SqliteStore {
         migrate(&connection)?;
         Ok(SqliteStore {
             pending_audit: Arc::new(Mutex::new(Vec::new())),
+            pending_access: Arc::default(),
             writer: spawn_writer(connection),
             readers: None,
         })
@@ -406,6 +426,92 @@ fn drain_audit_job(pending: Arc<Mutex<Vec<AuditEvent>>>) -> Job {
         let result = insert_pending_audit(connection, &pending);
         (result.is_ok(), Box::new(|_| {}) as Completion)
     })
+}
+
+/// Writes every read day waiting (taking them from the queue). A day only ever moves
+/// forward.
+fn write_pending_access(
+    connection: &Connection,
+    pending: &Mutex<PendingAccess>,
+) -> Result<(), StoreError> {
+    let days = pending
+        .lock()
+        .map(|mut pending| std::mem::take(&mut *pending).records)
+        .unwrap_or_default();
+    let mut secrets = connection
+        .prepare_cached(
+            "UPDATE secrets SET last_accessed_day = ?2
+             WHERE id = ?1 AND (last_accessed_day IS NULL OR last_accessed_day < ?2)",
+        )
+        .map_err(backend)?;
+    let mut versions = connection
+        .prepare_cached(
+            "UPDATE versions SET last_accessed_day = ?3
+             WHERE secret_id = ?1 AND version_id = ?2
+               AND (last_accessed_day IS NULL OR last_accessed_day < ?3)",
+        )
+        .map_err(backend)?;
+    for (secret, (day, version_days)) in &days {
+        secrets.execute(params![secret, day]).map_err(backend)?;
+        for (version_id, day) in version_days {
+            versions
+                .execute(params![secret, version_id, day])
+                .map_err(backend)?;
+        }
+    }
+    Ok(())
+}
+
+/// Hands `job` to the writer `delay` from now (at once outside a runtime).
+fn send_after(writer: &mpsc::UnboundedSender<Job>, delay: std::time::Duration, job: Job) {
+    let writer = writer.clone();
+    let send = move || {
+        if writer.send(job).is_err() {
+            tracing::error!(
+                "the writer thread has stopped: queued audit events or read days are lost"
+            );
+        }
+    };
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => {
+            runtime.spawn(async move {
+                tokio::time::sleep(delay).await;
+                send();
+            });
+        }
+        Err(_) => send(),
+    }
+}
+
+/// Shows the read days still waiting for the writer in `secrets` just loaded, so that this
+/// store never answers an older day than a read it acknowledged.
+fn show_pending_access(pending: &Mutex<PendingAccess>, secrets: &mut [Secret]) {
+    let Ok(pending) = pending.lock() else { return };
+    if pending.records.is_empty() {
+        return;
+    }
+    let later = |current: &mut Option<Timestamp>, day: i64| {
+        if current.is_none_or(|current| current.as_millis() < day) {
+            *current = Some(Timestamp::from_millis(day));
+        }
+    };
+    for secret in secrets {
+        if let Some((day, version_days)) = pending.records.get(&secret.id) {
+            later(&mut secret.last_accessed_day, *day);
+            for version in &mut secret.versions {
+                if let Some(day) = version_days.get(&version.id) {
+                    later(&mut version.last_accessed_day, *day);
+                }
+            }
+        }
+        if let Some(regions) = pending.replicas.get(&secret.id) {
+            for replica in &mut secret.replicas {
+                if let Some(day) = regions.get(&replica.region) {
+                    later(&mut replica.last_accessed_day, *day);
+                }
+            }
+        }
+    }
 }
 
 fn configure(connection: &Connection, on_disk: bool) -> Result<(), StoreError> {
@@ -1522,30 +1628,24 @@ impl Store for SqliteStore {
         if !first {
             return;
         }
-        let job = drain_audit_job(Arc::clone(&self.pending_audit));
-        let writer = self.writer.clone();
-        let send = move || {
-            if writer.send(job).is_err() {
-                tracing::error!("the writer thread has stopped: audit events are lost");
-            }
-        };
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn(async move {
-                    tokio::time::sleep(AUDIT_BATCH_DELAY).await;
-                    send();
-                });
-            }
-            Err(_) => send(),
-        }
+        send_after(
+            &self.writer,
+            AUDIT_BATCH_DELAY,
+            drain_audit_job(Arc::clone(&self.pending_audit)),
+        );
     }
 
     async fn flush_audit(&self) -> Result<(), StoreError> {
-        // Inserts whatever is queued now, and waits for its commit (the writer runs jobs in
-        // order, so events already handed to it are committed by then too).
+        // Inserts whatever is queued now (events and read days), and waits for its commit
+        // (the writer runs jobs in order, so what was already handed to it is committed by
+        // then too).
         let pending = Arc::clone(&self.pending_audit);
-        self.write(move |connection| insert_pending_audit(connection, &pending))
-            .await
+        let access = Arc::clone(&self.pending_access);
+        self.write(move |connection| {
+            write_pending_access(connection, &access)?;
+            insert_pending_audit(connection, &pending)
+        })
+        .await
     }
 
     async fn query_audit(&self, query: &AuditQuery) -> Result<Vec<StoredAuditEvent>, StoreError> {
@@ -1578,7 +1678,7 @@ impl Store for SqliteStore {
             scope.region.clone(),
             name.to_owned(),
         );
-        let found = self
+        let mut found = self
             .read(move |connection| {
                 load_secret(
                     connection,
@@ -1591,7 +1691,8 @@ impl Store for SqliteStore {
                 )
             })
             .await;
-        if let Ok(Some(secret)) = &found {
+        if let Ok(Some(secret)) = &mut found {
+            show_pending_access(&self.pending_access, std::slice::from_mut(secret));
             audit::note_secret(secret);
         }
         found
@@ -1599,7 +1700,7 @@ impl Store for SqliteStore {
 
     async fn load_by_arn(&self, arn: &str) -> Result<Option<Secret>, StoreError> {
         let arn = arn.to_owned();
-        let found = self
+        let mut found = self
             .read(move |connection| {
                 load_secret(
                     connection,
@@ -1608,7 +1709,8 @@ impl Store for SqliteStore {
                 )
             })
             .await;
-        if let Ok(Some(secret)) = &found {
+        if let Ok(Some(secret)) = &mut found {
+            show_pending_access(&self.pending_access, std::slice::from_mut(secret));
             audit::note_secret(secret);
         }
         found
@@ -1697,9 +1799,25 @@ impl Store for SqliteStore {
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Vec<(ListPosition, Secret)>, StoreError> {
+        let days_waiting = self
+            .pending_access
+            .lock()
+            .map(|pending| !pending.records.is_empty())
+            .unwrap_or(false);
+        if query.sort == crate::store::SortKey::LastAccessedDate && days_waiting {
+            // The order comes from the column: the days still waiting are written first.
+            let pending = Arc::clone(&self.pending_access);
+            self.write(move |connection| write_pending_access(connection, &pending))
+                .await?;
+        }
         let query = query.clone();
-        self.read(move |connection| list_in(connection, &query))
-            .await
+        let mut page = self
+            .read(move |connection| list_in(connection, &query))
+            .await?;
+        for (_, secret) in &mut page {
+            show_pending_access(&self.pending_access, std::slice::from_mut(secret));
+        }
+        Ok(page)
     }
 
     async fn setting(&self, name: &str, initial: Vec<u8>) -> Result<Vec<u8>, StoreError> {
@@ -1740,29 +1858,61 @@ impl Store for SqliteStore {
         version_id: &str,
         day: Timestamp,
     ) -> Result<(), StoreError> {
-        let version_id = version_id.to_owned();
-        self.write(move |connection| {
-            let day = day.as_millis();
-            connection
-                .prepare_cached(
-                    "UPDATE secrets SET last_accessed_day = ?2
-                     WHERE id = ?1 AND (last_accessed_day IS NULL OR last_accessed_day < ?2)",
-                )
-                .map_err(backend)?
-                .execute(params![secret, day])
-                .map_err(backend)?;
-            connection
-                .prepare_cached(
-                    "UPDATE versions SET last_accessed_day = ?3
-                     WHERE secret_id = ?1 AND version_id = ?2
-                       AND (last_accessed_day IS NULL OR last_accessed_day < ?3)",
-                )
-                .map_err(backend)?
-                .execute(params![secret, version_id, day])
-                .map_err(backend)?;
-            Ok(())
-        })
-        .await
+        // Not awaited: the read answers without waiting for a commit. Days wait a moment to
+        // share one writer job (see `append_audit`), and this store's loads show them
+        // meanwhile (`show_pending_access`).
+        let day = day.as_millis();
+        // A replica's record: its primary shows the day under the replica's region. Only the
+        // first read of a day per secret gets here, so this lookup is rare.
+        let replica_of = self
+            .read_one_statement(move |connection| {
+                connection
+                    .prepare_cached("SELECT primary_id, region FROM secrets WHERE id = ?1")
+                    .map_err(backend)?
+                    .query_row([secret], |row| {
+                        Ok((row.get::<_, Option<SecretId>>(0)?, row.get::<_, String>(1)?))
+                    })
+                    .optional()
+                    .map_err(backend)
+            })
+            .await?
+            .and_then(|(primary, region)| primary.map(|primary| (primary, region)));
+        let first = {
+            let mut pending = self
+                .pending_access
+                .lock()
+                .map_err(|_| StoreError::Backend("the read-day queue is poisoned".into()))?;
+            let first = pending.records.is_empty();
+            let (secret_day, version_days) = pending
+                .records
+                .entry(secret)
+                .or_insert((day, HashMap::new()));
+            *secret_day = (*secret_day).max(day);
+            let version_day = version_days.entry(version_id.to_owned()).or_insert(day);
+            *version_day = (*version_day).max(day);
+            if let Some((primary, region)) = replica_of {
+                let replica_day = pending
+                    .replicas
+                    .entry(primary)
+                    .or_default()
+                    .entry(region)
+                    .or_insert(day);
+                *replica_day = (*replica_day).max(day);
+            }
+            first
+        };
+        if first {
+            let pending = Arc::clone(&self.pending_access);
+            let job: Job = Box::new(move |connection| {
+                let result = write_pending_access(connection, &pending);
+                if let Err(error) = &result {
+                    tracing::warn!(%error, "could not record the days of reads");
+                }
+                (result.is_ok(), Box::new(|_| {}) as Completion)
+            });
+            send_after(&self.writer, ACCESS_BATCH_DELAY, job);
+        }
+        Ok(())
     }
 
     async fn due_for_purge(
@@ -2434,6 +2584,55 @@ mod tests {
                 .await
                 .unwrap_or_else(|error| panic!("{error}")),
             ["arn:old"]
+        );
+    }
+
+    /// A read's day is shown by the store at once, and written to the file by the next
+    /// flush (or the writer job a moment later), never before the read answers.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn read_days_are_shown_at_once_and_written_by_the_flush() {
+        use crate::service::model::Scope;
+        use crate::store::Store;
+        let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("{error}"));
+        let path = dir.path().join("coffer.db");
+        let store = super::SqliteStore::open(&path).unwrap_or_else(|error| panic!("{error}"));
+        use crate::store::conformance::{create, secret, with_version};
+        let secret = create(&store, &with_version(secret("us-east-1", "read"), "v1")).await;
+        let day = crate::clock::Timestamp::from_millis(86_400_000 * 20_000);
+        let stored_days = || {
+            let connection =
+                rusqlite::Connection::open(&path).unwrap_or_else(|error| panic!("{error}"));
+            connection
+                .query_row(
+                    "SELECT s.last_accessed_day, v.last_accessed_day
+                     FROM secrets s JOIN versions v ON v.secret_id = s.id WHERE s.name = 'read'",
+                    [],
+                    |row| Ok((row.get::<_, Option<i64>>(0)?, row.get::<_, Option<i64>>(1)?)),
+                )
+                .unwrap_or_else(|error| panic!("{error}"))
+        };
+        store
+            .record_access(secret.id, "v1", day)
+            .await
+            .unwrap_or_else(|error| panic!("{error}"));
+        let scope = Scope {
+            account_id: secret.scope.account_id.clone(),
+            region: "us-east-1".into(),
+        };
+        let loaded = store
+            .load_by_name(&scope, "read")
+            .await
+            .unwrap_or_else(|error| panic!("{error}"))
+            .unwrap_or_else(|| panic!("the secret is gone"));
+        assert_eq!(loaded.last_accessed_day, Some(day));
+        assert_eq!(loaded.versions[0].last_accessed_day, Some(day));
+        store
+            .flush_audit()
+            .await
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(
+            stored_days(),
+            (Some(day.as_millis()), Some(day.as_millis()))
         );
     }
 
