@@ -1646,11 +1646,13 @@ impl Store for SqliteStore {
         // then too).
         let pending = Arc::clone(&self.pending_audit);
         let access = Arc::clone(&self.pending_access);
-        self.write(move |connection| {
-            write_pending_access(connection, &access)?;
-            insert_pending_audit(connection, &pending)
-        })
-        .await
+        // Two jobs, so that days that fail to write do not roll the events back.
+        let days = self
+            .write(move |connection| write_pending_access(connection, &access))
+            .await;
+        self.write(move |connection| insert_pending_audit(connection, &pending))
+            .await
+            .and(days)
     }
 
     async fn query_audit(&self, query: &AuditQuery) -> Result<Vec<StoredAuditEvent>, StoreError> {
