@@ -15,7 +15,8 @@ use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
 use super::{DEFAULT_DATA_DIR, credentials_file, load_root_key, open_store};
-use crate::clock::{SystemClock, Timestamp};
+use crate::audit::iso_time;
+use crate::clock::SystemClock;
 use crate::config::{Config, DatabaseUrl, ROOT_KEY_ENV, RootKeyConfig, Storage, database_path};
 use crate::service::Service;
 use crate::service::identity::model::{AccessKeyRecord, UserRecord};
@@ -313,7 +314,7 @@ pub async fn run(args: AdminArgs) -> Result<(), String> {
                             json!({
                                 "PolicyName": policy.name,
                                 "PolicyDocument": policy.document,
-                                "UpdateDate": iso(policy.updated_at),
+                                "UpdateDate": iso_time(policy.updated_at),
                             })
                         })
                         .collect();
@@ -321,7 +322,7 @@ pub async fn run(args: AdminArgs) -> Result<(), String> {
                 } else {
                     let rows = policies
                         .iter()
-                        .map(|policy| vec![policy.name.clone(), iso(policy.updated_at)])
+                        .map(|policy| vec![policy.name.clone(), iso_time(policy.updated_at)])
                         .collect::<Vec<_>>();
                     print_table(&["POLICY", "UPDATED"], &rows);
                 }
@@ -353,24 +354,6 @@ fn read_document(source: &str) -> Result<String, String> {
     } else {
         std::fs::read_to_string(source)
             .map_err(|error| format!("cannot read the policy document {source}: {error}"))
-    }
-}
-
-/// `2026-01-02T03:04:05Z`.
-fn iso(time: Timestamp) -> String {
-    let compact = crate::auth::sigv4::amz_date(time);
-    match (
-        compact.get(0..4),
-        compact.get(4..6),
-        compact.get(6..8),
-        compact.get(9..11),
-        compact.get(11..13),
-        compact.get(13..15),
-    ) {
-        (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(s)) => {
-            format!("{y}-{mo}-{d}T{h}:{mi}:{s}Z")
-        }
-        _ => compact,
     }
 }
 
@@ -427,7 +410,7 @@ fn print_users(users: &[UserRecord], json: bool) {
                     "UserId": user.id,
                     "Arn": user.arn,
                     "Status": status(user.enabled),
-                    "CreateDate": iso(user.created_at),
+                    "CreateDate": iso_time(user.created_at),
                 })
             })
             .collect();
@@ -441,7 +424,7 @@ fn print_users(users: &[UserRecord], json: bool) {
                 user.name.clone(),
                 user.id.clone(),
                 status(user.enabled).to_owned(),
-                iso(user.created_at),
+                iso_time(user.created_at),
                 user.arn.clone(),
             ]
         })
@@ -450,7 +433,7 @@ fn print_users(users: &[UserRecord], json: bool) {
 }
 
 fn print_keys(user: &str, keys: &[AccessKeyRecord], json: bool) {
-    let expiry = |key: &AccessKeyRecord| key.expires_at.map(iso);
+    let expiry = |key: &AccessKeyRecord| key.expires_at.map(iso_time);
     if json {
         let list: Vec<Value> = keys
             .iter()
@@ -459,7 +442,7 @@ fn print_keys(user: &str, keys: &[AccessKeyRecord], json: bool) {
                     "UserName": user,
                     "AccessKeyId": key.id,
                     "Status": status(key.enabled),
-                    "CreateDate": iso(key.created_at),
+                    "CreateDate": iso_time(key.created_at),
                     "Expiration": expiry(key),
                 })
             })
@@ -473,7 +456,7 @@ fn print_keys(user: &str, keys: &[AccessKeyRecord], json: bool) {
             vec![
                 key.id.clone(),
                 status(key.enabled).to_owned(),
-                iso(key.created_at),
+                iso_time(key.created_at),
                 expiry(key).unwrap_or_else(|| "-".to_owned()),
             ]
         })
@@ -513,7 +496,7 @@ fn print_new_key(key: &NewAccessKey, output: &KeyOutput, json: bool) -> Result<(
             value["SessionToken"] = json!(token.expose());
         }
         if let Some(expires_at) = key.expires_at {
-            value["Expiration"] = json!(iso(expires_at));
+            value["Expiration"] = json!(iso_time(expires_at));
         }
         print_json(&value);
         return Ok(());
@@ -530,7 +513,7 @@ fn print_new_key(key: &NewAccessKey, output: &KeyOutput, json: bool) -> Result<(
         rows.push(vec!["SessionToken".to_owned(), token.expose().to_owned()]);
     }
     if let Some(expires_at) = key.expires_at {
-        rows.push(vec!["Expiration".to_owned(), iso(expires_at)]);
+        rows.push(vec!["Expiration".to_owned(), iso_time(expires_at)]);
     }
     print_table(&["FIELD", "VALUE"], &rows);
     println!("(the secret is shown only now)");
