@@ -425,12 +425,12 @@ fn insert_pending_audit(
     Ok(())
 }
 
-/// A writer job that inserts the queued audit events; nobody waits for its answer.
-fn drain_audit_job(pending: Arc<Mutex<Vec<AuditEvent>>>) -> Job {
-    Box::new(move |connection| {
-        let result = insert_pending_audit(connection, &pending);
-        (result.is_ok(), Box::new(|_| {}) as Completion)
-    })
+/// A writer job nobody waits for (the queued audit events, the queued read days): its
+/// changes commit if it succeeds; the work logs its own failure.
+fn unanswered_job(
+    work: impl FnOnce(&Connection) -> Result<(), StoreError> + Send + 'static,
+) -> Job {
+    Box::new(move |connection| (work(connection).is_ok(), Box::new(|_| {}) as Completion))
 }
 
 /// Writes every read day waiting (taking them from the queue). A day only ever moves
@@ -1636,7 +1636,10 @@ impl Store for SqliteStore {
         send_after(
             &self.writer,
             AUDIT_BATCH_DELAY,
-            drain_audit_job(Arc::clone(&self.pending_audit)),
+            unanswered_job({
+                let pending = Arc::clone(&self.pending_audit);
+                move |connection| insert_pending_audit(connection, &pending)
+            }),
         );
     }
 
@@ -1910,12 +1913,10 @@ impl Store for SqliteStore {
         };
         if first {
             let pending = Arc::clone(&self.pending_access);
-            let job: Job = Box::new(move |connection| {
-                let result = write_pending_access(connection, &pending);
-                if let Err(error) = &result {
+            let job = unanswered_job(move |connection| {
+                write_pending_access(connection, &pending).inspect_err(|error| {
                     tracing::warn!(%error, "could not record the days of reads");
-                }
-                (result.is_ok(), Box::new(|_| {}) as Completion)
+                })
             });
             send_after(&self.writer, ACCESS_BATCH_DELAY, job);
         }
