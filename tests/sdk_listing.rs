@@ -1366,7 +1366,7 @@ async fn walk_with_churn(server: &TestServer, order: SortOrderType, sort_by: Opt
         if !unseen.is_empty() {
             let victim = unseen[(page_number * 7) % unseen.len()].clone();
             alive_churn.remove(&victim);
-            if page_number % 4 == 0 {
+            if page_number.is_multiple_of(4) {
                 schedule_deletion(&client, &victim).await;
             } else {
                 force_delete(&client, &victim).await;

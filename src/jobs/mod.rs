@@ -96,13 +96,12 @@ async fn kms_key_lifecycle(
             _ = shutdown.wait_for(|stop| *stop) => break,
         }
     }
-    if holding {
-        if let Err(error) = service
+    if holding
+        && let Err(error) = service
             .claim_job(KMS_KEYS_JOB, &holder, Duration::ZERO)
             .await
-        {
-            tracing::debug!(%error, "could not release the KMS key job");
-        }
+    {
+        tracing::debug!(%error, "could not release the KMS key job");
     }
 }
 
@@ -156,10 +155,8 @@ async fn purge_deleted_secrets(
     }
     // Hand the job over at once instead of when the lease ends: a claim that lasts no time
     // leaves it free for the next node that asks.
-    if holding {
-        if let Err(error) = service.claim_job(PURGE_JOB, &holder, Duration::ZERO).await {
-            tracing::debug!(%error, "could not release the purge job");
-        }
+    if holding && let Err(error) = service.claim_job(PURGE_JOB, &holder, Duration::ZERO).await {
+        tracing::debug!(%error, "could not release the purge job");
     }
 }
 

@@ -380,10 +380,11 @@ fn seconds_to_millis(seconds: f64) -> Option<i64> {
 /// second, and `Z`, `±hh:mm` or `±hhmm` (none means UTC). In milliseconds since the epoch.
 pub(super) fn parse_date(text: &str) -> Option<i64> {
     let text = text.trim();
-    if let Some(seconds) = parse_number(text) {
-        if !text.contains(['e', 'E']) && text.matches('-').count() <= 1 {
-            return seconds_to_millis(seconds);
-        }
+    if let Some(seconds) = parse_number(text)
+        && !text.contains(['e', 'E'])
+        && text.matches('-').count() <= 1
+    {
+        return seconds_to_millis(seconds);
     }
     let bytes = text.as_bytes();
     let digits = |range: std::ops::Range<usize>| -> Option<i64> {
