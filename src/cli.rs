@@ -185,6 +185,33 @@ async fn open_store(storage: &Storage) -> Result<Arc<dyn Store>, String> {
     }
 }
 
+/// Makes this server the only one serving `dir`: the embedded store keeps what it read in
+/// memory and counts on every change of a secret going through its own writer (see
+/// `store::cache`), which a second server on the same file would break. `coffer admin` and
+/// `coffer audit` do not take the lock: they change identities and read audit events only.
+fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, String> {
+    create_private_dir(dir)?;
+    let path = dir.join("serve.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|error| format!("cannot open the lock file {}: {error}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "the data directory {} is in use by another coffer server (it holds {}); \
+             stop that server first, or give this one another --data-dir",
+            dir.display(),
+            path.display()
+        )),
+        Err(std::fs::TryLockError::Error(error)) => {
+            Err(format!("cannot lock {}: {error}", path.display()))
+        }
+    }
+}
+
 /// Creates the data directory readable by its owner only.
 fn create_private_dir(dir: &std::path::Path) -> Result<(), String> {
     let mut builder = std::fs::DirBuilder::new();
@@ -297,6 +324,11 @@ fn dev_banner(address: std::net::SocketAddr) -> String {
 }
 
 async fn serve(config: Config) -> Result<(), String> {
+    // Held until the process exits (the kernel releases it on a crash too).
+    let _data_dir_lock = match &config.storage {
+        Storage::DataDir(dir) => Some(lock_data_dir(dir)?),
+        _ => None,
+    };
     let store = open_store(&config.storage).await?;
     let root_key = load_root_key(&config, true)?;
     let service = Arc::new(Service::new(

@@ -106,3 +106,33 @@ fn the_data_directory_is_private() {
     }
     assert!(dir.join("coffer.db").exists());
 }
+
+/// The embedded store counts on being the only writer of its file (it keeps what it read in
+/// memory), so a second server on the same data directory is refused with a clear message,
+/// and starts once the first has stopped, however it stopped.
+#[tokio::test]
+async fn a_second_server_on_the_same_data_directory_is_refused() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().to_str().expect("UTF-8 path");
+    let first = CofferProcess::serve_data_dir(dir.path());
+    let second = std::process::Command::new(env!("CARGO_BIN_EXE_coffer"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", path])
+        .env_remove("COFFER_ROOT_KEY")
+        .output()
+        .expect("run a second server");
+    assert!(!second.status.success(), "the second server must not start");
+    let message = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        message.contains("is in use by another coffer server"),
+        "unexpected message: {message}"
+    );
+    // The first still serves.
+    let sm = client(&first.endpoint);
+    common::create(&sm, "still-served", "v1").await;
+    first.stop_with("KILL");
+
+    let again = CofferProcess::serve_data_dir(dir.path());
+    let sm = client(&again.endpoint);
+    let value = common::get(&sm, "still-served").await;
+    assert_eq!(value.secret_string(), Some("v1"));
+}

@@ -25,7 +25,7 @@ pub use identities::*;
 
 const T0: Timestamp = Timestamp::from_millis(1_700_000_000_000);
 
-fn scope(region: &str) -> Scope {
+pub(crate) fn scope(region: &str) -> Scope {
     Scope {
         account_id: "123456789012".into(),
         region: region.into(),
@@ -96,7 +96,7 @@ pub(crate) async fn create(store: &dyn Store, secret: &Secret) -> Secret {
     loaded
 }
 
-async fn save(
+pub(crate) async fn save(
     store: &dyn Store,
     before: &Secret,
     after: &Secret,
@@ -1419,11 +1419,11 @@ pub async fn kms_keys_come_due(store: Arc<dyn Store>) {
     assert_eq!(due(1000, 10).await, [id(1), id(2)]);
 }
 
-fn sealed_value(bytes: &[u8]) -> StoredValue {
+pub(crate) fn sealed_value(bytes: &[u8]) -> StoredValue {
     StoredValue::sealed(ValueKind::Binary, bytes.to_vec())
 }
 
-async fn stored(
+pub(crate) async fn stored(
     store: &dyn Store,
     secret: &Secret,
     version_id: &str,
@@ -1437,7 +1437,7 @@ async fn stored(
 }
 
 /// Creates `secret` with the given values.
-async fn create_with(
+pub(crate) async fn create_with(
     store: &dyn Store,
     secret: &Secret,
     values: &[(&str, &StoredValue)],

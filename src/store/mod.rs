@@ -20,6 +20,7 @@ use crate::service::identity::model::{AccessKeyRecord, RootBootstrap, UserPolicy
 use crate::service::kms::model::{KmsAlias, KmsKeyRecord};
 use crate::service::model::{Scope, Secret, SecretId, VersionChanges};
 
+pub mod cache;
 pub mod postgres;
 pub mod sqlite;
 

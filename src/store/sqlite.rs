@@ -7,6 +7,10 @@
 //! a small pool of read connections, each read in its own transaction (a consistent snapshot);
 //! WAL lets them proceed while the writer commits. The in-memory database has a single
 //! connection, so there the writer thread serves reads too.
+//!
+//! Loaded secrets and sealed values are kept in a [`SecretCache`]: every write goes through
+//! the writer's connection, whose triggers note the secrets each transaction touches,
+//! and the writer drops those from the cache before it answers (see [`super::cache`]).
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
@@ -19,6 +23,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use zeroize::Zeroizing;
 
+use super::cache::SecretCache;
 use super::{
     ListPosition, ListQuery, NewValue, PositionKey, SecretWrite, SortKey, Store, StoreError,
     StoredValue,
@@ -194,6 +199,8 @@ pub struct SqliteStore {
     /// Days of reads not yet written (see [`Store::record_access`] below): written by one
     /// writer job a moment after the first, and shown by this store's loads meanwhile.
     pending_access: Arc<Mutex<PendingAccess>>,
+    /// Secrets and sealed values as last loaded, dropped by the writer when it changes them.
+    cache: Arc<SecretCache>,
 }
 
 /// Read days waiting for the writer.
@@ -221,6 +228,8 @@ impl SqliteStore {
         let writer = Connection::open(path).map_err(backend)?;
         configure(&writer, true)?;
         migrate(&writer)?;
+        let cache = Arc::new(SecretCache::new(super::cache::DEFAULT_BUDGET_BYTES));
+        let writer = spawn_writer(writer, Arc::clone(&cache))?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let reader = Connection::open(path).map_err(backend)?;
@@ -230,7 +239,8 @@ impl SqliteStore {
         Ok(SqliteStore {
             pending_audit: Arc::new(Mutex::new(Vec::new())),
             pending_access: Arc::default(),
-            writer: spawn_writer(writer),
+            writer,
+            cache,
             readers: Some(Arc::new(ReaderPool {
                 connections: Mutex::new(readers),
                 permits: Semaphore::new(READERS),
@@ -243,10 +253,12 @@ impl SqliteStore {
         let connection = Connection::open_in_memory().map_err(backend)?;
         configure(&connection, false)?;
         migrate(&connection)?;
+        let cache = Arc::new(SecretCache::new(super::cache::DEFAULT_BUDGET_BYTES));
         Ok(SqliteStore {
             pending_audit: Arc::new(Mutex::new(Vec::new())),
             pending_access: Arc::default(),
-            writer: spawn_writer(connection),
+            writer: spawn_writer(connection, Arc::clone(&cache))?,
+            cache,
             readers: None,
         })
     }
@@ -325,6 +337,38 @@ impl SqliteStore {
         work: impl FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {
         self.read_on_reader(work, true).await
+    }
+
+    /// Writes the read days waiting, and returns once they are committed.
+    async fn write_days(&self) -> Result<(), StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let job = days_job(
+            Arc::clone(&self.pending_access),
+            Arc::clone(&self.cache),
+            move |outcome| {
+                let _ = reply.send(outcome);
+            },
+        );
+        self.writer
+            .send(job)
+            .map_err(|_| StoreError::Backend("the writer thread has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Backend("the writer thread dropped a write".into()))?
+    }
+
+    /// Loads a secret the cache did not have, and offers it to the cache as loaded (before
+    /// the read days waiting are shown on it).
+    async fn load_and_keep(
+        &self,
+        load: impl FnOnce(&Connection) -> Result<Option<Secret>, StoreError> + Send + 'static,
+    ) -> Result<Option<Secret>, StoreError> {
+        let ticket = self.cache.ticket();
+        let found = self.read(load).await;
+        if let Ok(Some(secret)) = &found {
+            self.cache.offer(ticket, secret);
+        }
+        found
     }
 
     /// A read of one statement: SQLite's implicit transaction makes it consistent, so the
@@ -438,11 +482,12 @@ fn unanswered_job(
 fn write_pending_access(
     connection: &Connection,
     pending: &Mutex<PendingAccess>,
-) -> Result<(), StoreError> {
-    let days = pending
+) -> Result<PendingAccess, StoreError> {
+    let taken = pending
         .lock()
-        .map(|mut pending| std::mem::take(&mut *pending).records)
+        .map(|mut pending| std::mem::take(&mut *pending))
         .unwrap_or_default();
+    let days = &taken.records;
     let mut secrets = connection
         .prepare_cached(
             "UPDATE secrets SET last_accessed_day = ?2
@@ -456,7 +501,7 @@ fn write_pending_access(
                AND (last_accessed_day IS NULL OR last_accessed_day < ?3)",
         )
         .map_err(backend)?;
-    for (secret, (day, version_days)) in &days {
+    for (secret, (day, version_days)) in days {
         secrets.execute(params![secret, day]).map_err(backend)?;
         for (version_id, day) in version_days {
             versions
@@ -464,7 +509,35 @@ fn write_pending_access(
                 .map_err(backend)?;
         }
     }
-    Ok(())
+    drop((secrets, versions));
+    Ok(taken)
+}
+
+/// The writer job that writes the read days waiting and, once they are committed, shows them
+/// on the cached secrets (the triggers that note touched secrets ignore `last_accessed_day`,
+/// so a read's day does not cost the next read a cache miss), then hands `answer` the outcome.
+fn days_job(
+    pending: Arc<Mutex<PendingAccess>>,
+    cache: Arc<SecretCache>,
+    answer: impl FnOnce(Result<(), StoreError>) + Send + 'static,
+) -> Job {
+    Box::new(move |connection| {
+        let written = write_pending_access(connection, &pending);
+        let succeeded = written.is_ok();
+        let completion: Completion = Box::new(move |commit| {
+            let outcome = commit.and(written).map(|days| {
+                let families: Vec<SecretId> = days
+                    .records
+                    .keys()
+                    .chain(days.replicas.keys())
+                    .copied()
+                    .collect();
+                cache.update(families, |secret| show_days(&days, secret));
+            });
+            answer(outcome);
+        });
+        (succeeded, completion)
+    })
 }
 
 /// Hands `job` to the writer `delay` from now (at once outside a runtime).
@@ -495,25 +568,30 @@ fn show_pending_access(pending: &Mutex<PendingAccess>, secrets: &mut [Secret]) {
     if pending.records.is_empty() {
         return;
     }
+    for secret in secrets {
+        show_days(&pending, secret);
+    }
+}
+
+/// Moves the days of `secret` (its own, its versions', its replicas') forward to `days`.
+fn show_days(days: &PendingAccess, secret: &mut Secret) {
     let later = |current: &mut Option<Timestamp>, day: i64| {
         if current.is_none_or(|current| current.as_millis() < day) {
             *current = Some(Timestamp::from_millis(day));
         }
     };
-    for secret in secrets {
-        if let Some((day, version_days)) = pending.records.get(&secret.id) {
-            later(&mut secret.last_accessed_day, *day);
-            for version in &mut secret.versions {
-                if let Some(day) = version_days.get(&version.id) {
-                    later(&mut version.last_accessed_day, *day);
-                }
+    if let Some((day, version_days)) = days.records.get(&secret.id) {
+        later(&mut secret.last_accessed_day, *day);
+        for version in &mut secret.versions {
+            if let Some(day) = version_days.get(&version.id) {
+                later(&mut version.last_accessed_day, *day);
             }
         }
-        if let Some(regions) = pending.replicas.get(&secret.id) {
-            for replica in &mut secret.replicas {
-                if let Some(day) = regions.get(&replica.region) {
-                    later(&mut replica.last_accessed_day, *day);
-                }
+    }
+    if let Some(regions) = days.replicas.get(&secret.id) {
+        for replica in &mut secret.replicas {
+            if let Some(day) = regions.get(&replica.region) {
+                later(&mut replica.last_accessed_day, *day);
             }
         }
     }
@@ -586,21 +664,91 @@ fn migrate(connection: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn spawn_writer(connection: Connection) -> mpsc::UnboundedSender<Job> {
+fn spawn_writer(
+    connection: Connection,
+    cache: Arc<SecretCache>,
+) -> Result<mpsc::UnboundedSender<Job>, StoreError> {
+    let touched = note_touched_secrets(&connection)?;
     let (sender, receiver) = mpsc::unbounded_channel();
     thread::Builder::new()
         .name("coffer-sqlite-writer".into())
-        .spawn(move || run_writer(connection, receiver))
+        .spawn(move || run_writer(connection, receiver, &cache, &touched))
         .map(|_| ())
         .unwrap_or_else(
             |error| tracing::error!(%error, "could not start the SQLite writer thread"),
         );
-    sender
+    Ok(sender)
+}
+
+/// The secrets (by family: a primary's id, see [`super::cache`]) whose rows the writer's
+/// statements insert, update or delete, noted as they run by temporary triggers of the
+/// writer's connection. Every row of `secrets` and `versions` counts, whichever statement or
+/// cascade changes it, so no write path can forget to invalidate what it changed. (Triggers,
+/// not SQLite's pre-update hook: that one needs bindings generated with libclang at build
+/// time.)
+fn note_touched_secrets(connection: &Connection) -> Result<Arc<Mutex<Vec<SecretId>>>, StoreError> {
+    let touched = Arc::new(Mutex::new(Vec::new()));
+    let noted = Arc::clone(&touched);
+    connection
+        .create_scalar_function(
+            "coffer_touched",
+            1,
+            rusqlite::functions::FunctionFlags::SQLITE_UTF8,
+            move |context| {
+                if let Ok(family) = context.get::<i64>(0) {
+                    noted
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push(family);
+                }
+                Ok(rusqlite::types::Null)
+            },
+        )
+        .map_err(backend)?;
+    // A replica's row belongs to its primary's family; a version to its secret's. Updates of
+    // `last_accessed_day` alone are not noted: the writer of days updates the cache itself
+    // (see `days_job`).
+    let changed_columns = |table: &str| -> Result<String, StoreError> {
+        let columns: Vec<String> = connection
+            .prepare("SELECT name FROM pragma_table_info(?1) WHERE name <> 'last_accessed_day'")
+            .and_then(|mut statement| {
+                statement
+                    .query_map([table], |row| row.get(0))?
+                    .collect::<rusqlite::Result<_>>()
+            })
+            .map_err(backend)?;
+        Ok(columns.join(", "))
+    };
+    let (secret_columns, version_columns) =
+        (changed_columns("secrets")?, changed_columns("versions")?);
+    connection
+        .execute_batch(&format!(
+            "CREATE TEMP TRIGGER touched_secret_insert AFTER INSERT ON main.secrets
+                 BEGIN SELECT coffer_touched(coalesce(NEW.primary_id, NEW.id)); END;
+             CREATE TEMP TRIGGER touched_secret_update AFTER UPDATE OF {secret_columns} ON main.secrets
+                 BEGIN SELECT coffer_touched(coalesce(OLD.primary_id, OLD.id)),
+                              coffer_touched(coalesce(NEW.primary_id, NEW.id)); END;
+             CREATE TEMP TRIGGER touched_secret_delete AFTER DELETE ON main.secrets
+                 BEGIN SELECT coffer_touched(coalesce(OLD.primary_id, OLD.id)); END;
+             CREATE TEMP TRIGGER touched_version_insert AFTER INSERT ON main.versions
+                 BEGIN SELECT coffer_touched(NEW.secret_id); END;
+             CREATE TEMP TRIGGER touched_version_update AFTER UPDATE OF {version_columns} ON main.versions
+                 BEGIN SELECT coffer_touched(OLD.secret_id), coffer_touched(NEW.secret_id); END;
+             CREATE TEMP TRIGGER touched_version_delete AFTER DELETE ON main.versions
+                 BEGIN SELECT coffer_touched(OLD.secret_id); END;"
+        ))
+        .map_err(backend)?;
+    Ok(touched)
 }
 
 /// The writer loop: one transaction per batch of waiting jobs, each job in its own savepoint
 /// so that one failing job (a conflict, say) does not undo the others.
-fn run_writer(connection: Connection, mut receiver: mpsc::UnboundedReceiver<Job>) {
+fn run_writer(
+    connection: Connection,
+    mut receiver: mpsc::UnboundedReceiver<Job>,
+    cache: &SecretCache,
+    touched: &Mutex<Vec<SecretId>>,
+) {
     while let Some(first) = receiver.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -619,12 +767,25 @@ fn run_writer(connection: Connection, mut receiver: mpsc::UnboundedReceiver<Job>
             .into_iter()
             .map(|job| run_job(&connection, job).1)
             .collect();
-        match run_cached(&connection, "COMMIT") {
+        let committed = run_cached(&connection, "COMMIT");
+        if committed.is_err() {
+            let _ = connection.execute_batch("ROLLBACK");
+        }
+        // Committed or not, before anyone hears of it: from now on no read finds in the cache
+        // what this transaction may have replaced.
+        let families = std::mem::take(
+            &mut *touched
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        if !families.is_empty() {
+            cache.invalidate(families);
+        }
+        match committed {
             Ok(()) => completions
                 .into_iter()
                 .for_each(|complete| complete(Ok(()))),
             Err(error) => {
-                let _ = connection.execute_batch("ROLLBACK");
                 tracing::error!(%error, "SQLite commit failed");
                 let message = error.to_string();
                 for complete in completions {
@@ -1648,11 +1809,8 @@ impl Store for SqliteStore {
         // (the writer runs jobs in order, so what was already handed to it is committed by
         // then too).
         let pending = Arc::clone(&self.pending_audit);
-        let access = Arc::clone(&self.pending_access);
         // Two jobs, so that days that fail to write do not roll the events back.
-        let days = self
-            .write(move |connection| write_pending_access(connection, &access))
-            .await;
+        let days = self.write_days().await;
         self.write(move |connection| insert_pending_audit(connection, &pending))
             .await
             .and(days)
@@ -1683,24 +1841,28 @@ impl Store for SqliteStore {
     }
 
     async fn load_by_name(&self, scope: &Scope, name: &str) -> Result<Option<Secret>, StoreError> {
-        let (account, region, name) = (
-            scope.account_id.clone(),
-            scope.region.clone(),
-            name.to_owned(),
-        );
-        let mut found = self
-            .read(move |connection| {
-                load_secret(
-                    connection,
-                    concat!(
-                        "SELECT ",
-                        secret_columns!(),
-                        " FROM secrets WHERE account_id = ?1 AND region = ?2 AND name = ?3"
-                    ),
-                    &[&account, &region, &name],
-                )
-            })
-            .await;
+        let mut found = match self.cache.by_name(&scope.account_id, &scope.region, name) {
+            Some(secret) => Ok(Some(secret)),
+            None => {
+                let (account, region, name) = (
+                    scope.account_id.clone(),
+                    scope.region.clone(),
+                    name.to_owned(),
+                );
+                self.load_and_keep(move |connection| {
+                    load_secret(
+                        connection,
+                        concat!(
+                            "SELECT ",
+                            secret_columns!(),
+                            " FROM secrets WHERE account_id = ?1 AND region = ?2 AND name = ?3"
+                        ),
+                        &[&account, &region, &name],
+                    )
+                })
+                .await
+            }
+        };
         if let Ok(Some(secret)) = &mut found {
             show_pending_access(&self.pending_access, std::slice::from_mut(secret));
             audit::note_secret(secret);
@@ -1709,16 +1871,20 @@ impl Store for SqliteStore {
     }
 
     async fn load_by_arn(&self, arn: &str) -> Result<Option<Secret>, StoreError> {
-        let arn = arn.to_owned();
-        let mut found = self
-            .read(move |connection| {
-                load_secret(
-                    connection,
-                    concat!("SELECT ", secret_columns!(), " FROM secrets WHERE arn = ?1"),
-                    &[&arn],
-                )
-            })
-            .await;
+        let mut found = match self.cache.by_arn(arn) {
+            Some(secret) => Ok(Some(secret)),
+            None => {
+                let arn = arn.to_owned();
+                self.load_and_keep(move |connection| {
+                    load_secret(
+                        connection,
+                        concat!("SELECT ", secret_columns!(), " FROM secrets WHERE arn = ?1"),
+                        &[&arn],
+                    )
+                })
+                .await
+            }
+        };
         if let Ok(Some(secret)) = &mut found {
             show_pending_access(&self.pending_access, std::slice::from_mut(secret));
             audit::note_secret(secret);
@@ -1731,33 +1897,42 @@ impl Store for SqliteStore {
         secret: SecretId,
         version_id: &str,
     ) -> Result<Option<StoredValue>, StoreError> {
-        let version_id = version_id.to_owned();
-        self.read_one_statement(move |connection| {
-            let row = connection
-                .prepare_cached(
-                    "SELECT value_kind, value, sealed FROM versions
+        if let Some(value) = self.cache.value(secret, version_id) {
+            return Ok(Some(value));
+        }
+        let ticket = self.cache.ticket();
+        let version = version_id.to_owned();
+        let found = self
+            .read_one_statement(move |connection| {
+                let row = connection
+                    .prepare_cached(
+                        "SELECT value_kind, value, sealed FROM versions
                      WHERE secret_id = ?1 AND version_id = ?2",
-                )
-                .map_err(backend)?
-                .query_row(params![secret, version_id], |row| {
-                    Ok((
-                        row.get::<_, i64>(0)?,
-                        Zeroizing::new(row.get::<_, Vec<u8>>(1)?),
-                        row.get::<_, bool>(2)?,
-                    ))
+                    )
+                    .map_err(backend)?
+                    .query_row(params![secret, version], |row| {
+                        Ok((
+                            row.get::<_, i64>(0)?,
+                            Zeroizing::new(row.get::<_, Vec<u8>>(1)?),
+                            row.get::<_, bool>(2)?,
+                        ))
+                    })
+                    .optional()
+                    .map_err(backend)?;
+                row.map(|(kind, bytes, sealed)| {
+                    Ok(StoredValue {
+                        kind: decode_kind(kind)?,
+                        sealed,
+                        bytes,
+                    })
                 })
-                .optional()
-                .map_err(backend)?;
-            row.map(|(kind, bytes, sealed)| {
-                Ok(StoredValue {
-                    kind: decode_kind(kind)?,
-                    sealed,
-                    bytes,
-                })
+                .transpose()
             })
-            .transpose()
-        })
-        .await
+            .await;
+        if let Ok(Some(value)) = &found {
+            self.cache.offer_value(ticket, secret, version_id, value);
+        }
+        found
     }
 
     async fn save(&self, write: SecretWrite<'_>) -> Result<(), StoreError> {
@@ -1816,9 +1991,7 @@ impl Store for SqliteStore {
             .unwrap_or(false);
         if query.sort == crate::store::SortKey::LastAccessedDate && days_waiting {
             // The order comes from the column: the days still waiting are written first.
-            let pending = Arc::clone(&self.pending_access);
-            self.write(move |connection| write_pending_access(connection, &pending))
-                .await?;
+            self.write_days().await?;
         }
         let query = query.clone();
         let mut page = self
@@ -1873,9 +2046,12 @@ impl Store for SqliteStore {
         // meanwhile (`show_pending_access`).
         let day = day.as_millis();
         // A replica's record: its primary shows the day under the replica's region. Only the
-        // first read of a day per secret gets here, so this lookup is rare.
-        let replica_of = self
-            .read_one_statement(move |connection| {
+        // first read of a day per secret gets here, and the lookup is skipped when the cache
+        // holds the record as a primary's own.
+        let replica_of = if self.cache.is_primary_record(secret) {
+            None
+        } else {
+            self.read_one_statement(move |connection| {
                 connection
                     .prepare_cached("SELECT primary_id, region FROM secrets WHERE id = ?1")
                     .map_err(backend)?
@@ -1886,7 +2062,8 @@ impl Store for SqliteStore {
                     .map_err(backend)
             })
             .await?
-            .and_then(|(primary, region)| primary.map(|primary| (primary, region)));
+            .and_then(|(primary, region)| primary.map(|primary| (primary, region)))
+        };
         let first = {
             let mut pending = self
                 .pending_access
@@ -1912,12 +2089,15 @@ impl Store for SqliteStore {
             first
         };
         if first {
-            let pending = Arc::clone(&self.pending_access);
-            let job = unanswered_job(move |connection| {
-                write_pending_access(connection, &pending).inspect_err(|error| {
-                    tracing::warn!(%error, "could not record the days of reads");
-                })
-            });
+            let job = days_job(
+                Arc::clone(&self.pending_access),
+                Arc::clone(&self.cache),
+                |outcome| {
+                    if let Err(error) = outcome {
+                        tracing::warn!(%error, "could not record the days of reads");
+                    }
+                },
+            );
             send_after(&self.writer, ACCESS_BATCH_DELAY, job);
         }
         Ok(())
@@ -2540,6 +2720,198 @@ mod tests {
             ),
             ()
         ));
+    }
+
+    /// The cache answers loads, and every kind of write is seen by the next load: saves
+    /// (metadata, new versions, rewrapped values) and deletes, by name, by ARN and by value.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_cache_never_answers_what_a_write_replaced() {
+        use crate::store::conformance::{
+            create_with, save, scope, sealed_value, secret, stored, with_version,
+        };
+        use crate::store::{NewValue, SecretWrite, Store};
+        let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("{error}"));
+        let store = super::SqliteStore::open(&dir.path().join("coffer.db"))
+            .unwrap_or_else(|error| panic!("{error}"));
+        let first = sealed_value(b"first");
+        let created = create_with(
+            &store,
+            &with_version(secret("us-east-1", "db"), "v1"),
+            &[("v1", &first)],
+        )
+        .await;
+        let by_name = || async {
+            store
+                .load_by_name(&scope("us-east-1"), "db")
+                .await
+                .unwrap_or_else(|error| panic!("{error}"))
+        };
+        let by_arn = || async {
+            store
+                .load_by_arn(&created.arn)
+                .await
+                .unwrap_or_else(|error| panic!("{error}"))
+        };
+        assert_eq!(by_name().await.as_ref(), Some(&created));
+        assert_eq!(stored(&store, &created, "v1").await.2, b"first");
+        let cached = store
+            .cache
+            .by_name(&created.scope.account_id, "us-east-1", "db");
+        assert_eq!(cached.as_ref(), Some(&created), "the load was kept");
+        assert!(
+            store.cache.value(created.id, "v1").is_some(),
+            "the sealed value was kept"
+        );
+
+        // A new version and a new description.
+        let mut changed = with_version(created.clone(), "v2");
+        changed.description = Some("changed".into());
+        let second = sealed_value(b"second");
+        save(
+            &store,
+            &created,
+            &changed,
+            &[NewValue {
+                version_id: "v2",
+                value: &second,
+            }],
+        )
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+        for loaded in [by_name().await, by_arn().await] {
+            let loaded = loaded.unwrap_or_else(|| panic!("the secret is gone"));
+            assert_eq!(loaded.description.as_deref(), Some("changed"));
+            assert_eq!(loaded.revision, created.revision + 1);
+            assert_eq!(loaded.versions.len(), 2);
+        }
+        assert_eq!(stored(&store, &created, "v2").await.2, b"second");
+
+        // The value of v1, cached, is replaced by its rewrapped form.
+        let before = by_arn()
+            .await
+            .unwrap_or_else(|| panic!("the secret is gone"));
+        assert_eq!(stored(&store, &before, "v1").await.2, b"first");
+        let mut rekeyed = before.clone();
+        rekeyed.kms_key_id = Some("alias/other".into());
+        let rewrapped = sealed_value(b"first, rewrapped");
+        let changes = crate::service::model::VersionChanges::between(&before, &rekeyed);
+        store
+            .save(SecretWrite {
+                secret: &rekeyed,
+                changes: &changes,
+                new_values: &[],
+                rewrapped: &[NewValue {
+                    version_id: "v1",
+                    value: &rewrapped,
+                }],
+                overwritten: &[],
+            })
+            .await
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(stored(&store, &before, "v1").await.2, b"first, rewrapped");
+
+        // Deleted: gone by name, by ARN and by value.
+        let last = by_name()
+            .await
+            .unwrap_or_else(|| panic!("the secret is gone"));
+        store
+            .delete(last.id, last.revision)
+            .await
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert!(by_name().await.is_none());
+        assert!(by_arn().await.is_none());
+        let value = store
+            .load_value(last.id, "v2")
+            .await
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert!(value.is_none());
+    }
+
+    /// A read day is written without dropping the secret from the cache: the cached secret
+    /// shows it, as a load from the database would.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn read_days_update_the_cache_instead_of_dropping_it() {
+        use crate::store::Store;
+        use crate::store::conformance::{create, scope, secret, with_version};
+        let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("{error}"));
+        let store = super::SqliteStore::open(&dir.path().join("coffer.db"))
+            .unwrap_or_else(|error| panic!("{error}"));
+        let created = create(&store, &with_version(secret("us-east-1", "read"), "v1")).await;
+        let day = crate::clock::Timestamp::from_millis(86_400_000 * 20_000);
+        store
+            .record_access(created.id, "v1", day)
+            .await
+            .unwrap_or_else(|error| panic!("{error}"));
+        store
+            .flush_audit()
+            .await
+            .unwrap_or_else(|error| panic!("{error}"));
+        let cached = store
+            .cache
+            .by_name(&created.scope.account_id, "us-east-1", "read")
+            .unwrap_or_else(|| panic!("the day dropped the secret from the cache"));
+        assert_eq!(cached.last_accessed_day, Some(day));
+        assert_eq!(cached.versions[0].last_accessed_day, Some(day));
+        let fresh = super::SqliteStore::open(&dir.path().join("coffer.db"))
+            .unwrap_or_else(|error| panic!("{error}"))
+            .load_by_name(&scope("us-east-1"), "read")
+            .await
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(fresh, Some(cached), "the cache matches the database");
+    }
+
+    /// Readers that keep loading (and offering what they load to the cache) while a writer
+    /// saves: a load that starts after a save was acknowledged always sees that save.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn loads_racing_saves_never_see_an_acknowledged_save_undone() {
+        use crate::store::Store;
+        use crate::store::conformance::{create, save, scope, secret, with_version};
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("{error}"));
+        let store = std::sync::Arc::new(
+            super::SqliteStore::open(&dir.path().join("coffer.db"))
+                .unwrap_or_else(|error| panic!("{error}")),
+        );
+        let mut current = create(&*store, &with_version(secret("us-east-1", "raced"), "v1")).await;
+        let done = std::sync::Arc::new(AtomicBool::new(false));
+        let readers: Vec<_> = (0..3)
+            .map(|_| {
+                let (store, done) = (std::sync::Arc::clone(&store), std::sync::Arc::clone(&done));
+                tokio::spawn(async move {
+                    let mut loads = 0_u64;
+                    while !done.load(Ordering::Relaxed) {
+                        let _ = store.load_by_name(&scope("us-east-1"), "raced").await;
+                        loads += 1;
+                        tokio::task::yield_now().await;
+                    }
+                    loads
+                })
+            })
+            .collect();
+        for round in 0..300 {
+            let mut next = current.clone();
+            next.description = Some(format!("round {round}"));
+            save(&*store, &current, &next, &[])
+                .await
+                .unwrap_or_else(|error| panic!("round {round}: {error}"));
+            let loaded = store
+                .load_by_name(&scope("us-east-1"), "raced")
+                .await
+                .unwrap_or_else(|error| panic!("{error}"))
+                .unwrap_or_else(|| panic!("the secret is gone"));
+            assert_eq!(
+                loaded.description.as_deref(),
+                Some(format!("round {round}").as_str()),
+                "a load after save {round} was acknowledged"
+            );
+            current = loaded;
+        }
+        done.store(true, Ordering::Relaxed);
+        let mut loads = 0;
+        for reader in readers {
+            loads += reader.await.unwrap_or_else(|error| panic!("{error}"));
+        }
+        assert!(loads > 300, "the readers raced the writer ({loads} loads)");
     }
 
     /// Values stored before migration 4 read as not sealed, and are found as plain.
