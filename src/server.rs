@@ -235,7 +235,10 @@ async fn dispatch(
         ($($operation:ident => $method:ident),* $(,)?) => {
             match operation {
                 $(Operation::$operation => {
-                    call(body, |input| service.$method(principal, input)).await
+                    // Boxed: the future of one operation is allocated at its own size, instead
+                    // of every request's future being as large as the largest operation's
+                    // (kilobytes, copied as the request's future moves).
+                    Box::pin(call(body, |input| service.$method(principal, input))).await
                 })*
             }
         };
@@ -279,7 +282,10 @@ async fn dispatch_kms(
         ($($operation:ident => $method:ident),* $(,)?) => {
             match operation {
                 $(KmsOperation::$operation => {
-                    call(body, |input| service.$method(principal, input)).await
+                    // Boxed: the future of one operation is allocated at its own size, instead
+                    // of every request's future being as large as the largest operation's
+                    // (kilobytes, copied as the request's future moves).
+                    Box::pin(call(body, |input| service.$method(principal, input))).await
                 })*
             }
         };
