@@ -509,7 +509,6 @@ fn write_pending_access(
                 .map_err(backend)?;
         }
     }
-    drop((secrets, versions));
     Ok(taken)
 }
 
