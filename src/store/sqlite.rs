@@ -269,17 +269,28 @@ impl SqliteStore {
         &self,
         work: impl FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {
+        self.run_answered(|reply| {
+            Box::new(move |connection| {
+                let result = work(connection);
+                let succeeded = result.is_ok();
+                let completion: Completion = Box::new(move |commit| {
+                    let _ = reply.send(commit.and(result));
+                });
+                (succeeded, completion)
+            })
+        })
+        .await
+    }
+
+    /// Hands the writer the job `make` builds around a reply channel, and waits for the
+    /// answer the job's completion sends once its transaction is over.
+    async fn run_answered<R: Send + 'static>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<R, StoreError>>) -> Job,
+    ) -> Result<R, StoreError> {
         let (reply, answer) = oneshot::channel();
-        let job: Job = Box::new(move |connection| {
-            let result = work(connection);
-            let succeeded = result.is_ok();
-            let completion: Completion = Box::new(move |commit| {
-                let _ = reply.send(commit.and(result));
-            });
-            (succeeded, completion)
-        });
         self.writer
-            .send(job)
+            .send(make(reply))
             .map_err(|_| StoreError::Backend("the writer thread has stopped".into()))?;
         answer
             .await
@@ -341,20 +352,16 @@ impl SqliteStore {
 
     /// Writes the read days waiting, and returns once they are committed.
     async fn write_days(&self) -> Result<(), StoreError> {
-        let (reply, answer) = oneshot::channel();
-        let job = days_job(
-            Arc::clone(&self.pending_access),
-            Arc::clone(&self.cache),
-            move |outcome| {
-                let _ = reply.send(outcome);
-            },
-        );
-        self.writer
-            .send(job)
-            .map_err(|_| StoreError::Backend("the writer thread has stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| StoreError::Backend("the writer thread dropped a write".into()))?
+        self.run_answered(|reply| {
+            days_job(
+                Arc::clone(&self.pending_access),
+                Arc::clone(&self.cache),
+                move |outcome| {
+                    let _ = reply.send(outcome);
+                },
+            )
+        })
+        .await
     }
 
     /// Loads a secret the cache did not have, and offers it to the cache as loaded (before
