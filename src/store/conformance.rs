@@ -1423,6 +1423,27 @@ pub(crate) fn sealed_value(bytes: &[u8]) -> StoredValue {
     StoredValue::sealed(ValueKind::Binary, bytes.to_vec())
 }
 
+/// Saves `after` (loaded as `before`) with the value of `version_id` replaced by its
+/// rewrapped form `value`.
+pub(crate) async fn save_rewrapped(
+    store: &dyn Store,
+    before: &Secret,
+    after: &Secret,
+    version_id: &str,
+    value: &StoredValue,
+) -> Result<(), StoreError> {
+    let changes = VersionChanges::between(before, after);
+    store
+        .save(SecretWrite {
+            secret: after,
+            changes: &changes,
+            new_values: &[],
+            rewrapped: &[NewValue { version_id, value }],
+            overwritten: &[],
+        })
+        .await
+}
+
 pub(crate) async fn stored(
     store: &dyn Store,
     secret: &Secret,
@@ -1507,18 +1528,7 @@ pub async fn rewrapped_values_replace_their_version_only(store: Arc<dyn Store>) 
     let mut after = before.clone();
     after.kms_key_id = Some("alias/other".into());
     let rewrapped = sealed_value(b"one, sealed");
-    let changes = VersionChanges::between(&before, &after);
-    store
-        .save(SecretWrite {
-            secret: &after,
-            changes: &changes,
-            new_values: &[],
-            rewrapped: &[NewValue {
-                version_id: "v1",
-                value: &rewrapped,
-            }],
-            overwritten: &[],
-        })
+    save_rewrapped(&*store, &before, &after, "v1", &rewrapped)
         .await
         .unwrap_or_else(|e| panic!("save: {e}"));
     assert_eq!(

@@ -2733,9 +2733,9 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_cache_never_answers_what_a_write_replaced() {
         use crate::store::conformance::{
-            create_with, save, scope, sealed_value, secret, stored, with_version,
+            create_with, save, save_rewrapped, scope, sealed_value, secret, stored, with_version,
         };
-        use crate::store::{NewValue, SecretWrite, Store};
+        use crate::store::{NewValue, Store};
         let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("{error}"));
         let store = super::SqliteStore::open(&dir.path().join("coffer.db"))
             .unwrap_or_else(|error| panic!("{error}"));
@@ -2800,18 +2800,7 @@ mod tests {
         let mut rekeyed = before.clone();
         rekeyed.kms_key_id = Some("alias/other".into());
         let rewrapped = sealed_value(b"first, rewrapped");
-        let changes = crate::service::model::VersionChanges::between(&before, &rekeyed);
-        store
-            .save(SecretWrite {
-                secret: &rekeyed,
-                changes: &changes,
-                new_values: &[],
-                rewrapped: &[NewValue {
-                    version_id: "v1",
-                    value: &rewrapped,
-                }],
-                overwritten: &[],
-            })
+        save_rewrapped(&store, &before, &rekeyed, "v1", &rewrapped)
             .await
             .unwrap_or_else(|error| panic!("{error}"));
         assert_eq!(stored(&store, &before, "v1").await.2, b"first, rewrapped");
