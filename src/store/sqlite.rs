@@ -214,8 +214,12 @@ struct PendingAccess {
 }
 
 /// How long a read's day waits for others to share its commit. A crash loses at most this
-/// much of them: the next read of the day records it again.
-const ACCESS_BATCH_DELAY: std::time::Duration = std::time::Duration::from_millis(50);
+/// much of them: the next read of the day records it again. A second, not less: the first
+/// reads of a day are scattered over the secrets, and each dirties a page of `secrets`, one
+/// of its listing index and those of its version, so the more a commit gathers, the more
+/// of them share a page (get-spread over 10,000 secrets: 25,800 req/s with 50 ms, 27,200
+/// with 1 s, 28,100 with no days written at all; docs/benchmarks.md).
+const ACCESS_BATCH_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
 
 struct ReaderPool {
     connections: Mutex<Vec<Connection>>,
