@@ -2,7 +2,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc rather than the system allocator: a request allocates and frees many small buffers,
-/// and glibc's malloc and free took about a fifth of the server's CPU (docs/benchmarks.md).
+/// and glibc's malloc and free took about a sixth of the server's CPU (docs/benchmarks.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
