@@ -29,11 +29,18 @@ async fn secrets_survive_a_graceful_restart() {
         .send()
         .await
         .expect("delete");
+    // A read's day waits up to a second for its commit; a graceful stop writes it.
+    common::get(&sm, "kept").await;
     let status = server.stop_with("TERM");
     assert!(status.success(), "a graceful stop exits 0, got {status}");
 
     let server = CofferProcess::serve_data_dir(dir.path());
     let sm = client(&server.endpoint);
+    let read = common::describe(&sm, "kept").await;
+    assert!(
+        read.last_accessed_date().is_some(),
+        "the day of the read just before the stop survived"
+    );
     let current = common::get(&sm, &arn).await;
     assert_eq!(current.secret_string(), Some("v2"));
     let previous = sm
